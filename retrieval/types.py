@@ -1,0 +1,89 @@
+"""Typed values shared by ingest and retrieval (no faiss, no Slack, no database here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    """One PD session in the library: catalog metadata, no text."""
+
+    session_id: str
+    title: str
+    presenter: str = ""
+    date: str = ""  # ISO date, "" when unknown
+    url: str = ""  # recording URL ("" when none)
+    grade_bands: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable piece of one library file.
+
+    Transcript chunks carry ``start``/``end`` seconds; document chunks carry their heading path
+    ("Exit tickets > Sorting them") and, for PDFs, the 1-based page.
+    """
+
+    chunk_id: str  # stable within an index: f"{source}#{ordinal}"
+    session_id: str
+    source: str  # the library file's path relative to the library root, POSIX separators
+    text: str
+    start: float | None = None
+    end: float | None = None
+    heading: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters; an empty tuple means "any"."""
+
+    grade_bands: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.grade_bands or self.subjects or self.tags)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The best place to look inside a session for one query."""
+
+    chunk_id: str
+    source: str
+    snippet: str
+    score: float
+    start: float | None = None
+    end: float | None = None
+    heading: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One session in a ranked answer, with its best moment(s) first."""
+
+    session: SessionMeta
+    score: float
+    moments: tuple[Moment, ...]
+
+    @property
+    def best(self) -> Moment:
+        return self.moments[0]
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """Ranked sessions for a query, and whether the best one clears the match threshold."""
+
+    query: str
+    results: tuple[SessionResult, ...]
+    good_match: bool
+    threshold: float
+    index_version: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

@@ -1,0 +1,1 @@
+"""Retrieval fixtures (filled in by the retrieval work)."""
