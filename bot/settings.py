@@ -85,3 +85,22 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    # --- LLM answer synthesis (optional; without a key every answer is extractive) ------
+    openai_api_key: str = Field(
+        "",
+        validation_alias=_env("OPENAI_API_KEY"),
+        description="OpenAI (or compatible server) API key. Empty = no synthesized answers.",
+    )
+    openai_base_url: str = Field(
+        "",
+        validation_alias=_env("OPENAI_BASE_URL"),
+        description="OpenAI-compatible base URL (Azure OpenAI, vLLM, Ollama). Empty = OpenAI.",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model that writes grounded answers.")
+    llm_timeout: float = Field(
+        8.0, description="Seconds to wait for a synthesized answer before keeping the extractive one."
+    )
+    llm_daily_tokens: int = Field(
+        200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
+    )
