@@ -1,0 +1,86 @@
+"""Staffroom's database: typed SQLAlchemy models, Alembic migrations and session-first helpers.
+
+Usage: ``db = Database.from_url(url)``; ``store.migrate.upgrade(url)`` once at deploy; then one
+``with db.session() as s:`` per unit of work (commit at the end, rollback on error) around
+helpers such as ``claim_event(s, "slack:Ev01", "slack")``, which never commit themselves.
+"""
+
+from store.base import Base, clean_text, utcnow
+from store.conversations import (
+    claim_event,
+    clear_state,
+    get_conversation_ref,
+    get_question,
+    get_state,
+    list_gaps,
+    log_question,
+    prune_events,
+    record_feedback,
+    record_gap,
+    save_conversation_ref,
+    save_state,
+    set_reply_ref,
+)
+from store.db import Database, make_engine, make_sessionmaker, normalize_url
+from store.idea_models import Comment, DesignQuestion, Idea, IdeaEvent, PitchDraft, Vote
+from store.models import (
+    ContentGap,
+    ConversationRef,
+    ConversationState,
+    Feedback,
+    Lock,
+    ProcessedEvent,
+    Question,
+    ReindexRun,
+)
+from store.ops import (
+    acquire_lock,
+    finish_reindex_run,
+    get_lock,
+    latest_reindex_run,
+    release_lock,
+    start_reindex_run,
+)
+
+__all__ = [
+    "Base",
+    "Comment",
+    "ContentGap",
+    "ConversationRef",
+    "ConversationState",
+    "Database",
+    "DesignQuestion",
+    "Feedback",
+    "Idea",
+    "IdeaEvent",
+    "Lock",
+    "PitchDraft",
+    "ProcessedEvent",
+    "Question",
+    "ReindexRun",
+    "Vote",
+    "acquire_lock",
+    "claim_event",
+    "clean_text",
+    "clear_state",
+    "finish_reindex_run",
+    "get_conversation_ref",
+    "get_lock",
+    "get_question",
+    "get_state",
+    "latest_reindex_run",
+    "list_gaps",
+    "log_question",
+    "make_engine",
+    "make_sessionmaker",
+    "normalize_url",
+    "prune_events",
+    "record_feedback",
+    "record_gap",
+    "release_lock",
+    "save_conversation_ref",
+    "save_state",
+    "set_reply_ref",
+    "start_reindex_run",
+    "utcnow",
+]

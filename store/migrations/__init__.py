@@ -1,0 +1,1 @@
+"""Alembic migrations, packaged so `staffroom db upgrade` works from an installed wheel."""
