@@ -77,7 +77,7 @@ class OpenAISynthesizer:
             done = await asyncio.wait_for(
                 self._complete(messages, valid, _DeltaSink(on_delta)), self.timeout
             )
-        except TimeoutError:
+        except (TimeoutError, openai.APITimeoutError):
             self._spend(prompt_chars // 4)  # the server may bill a request we gave up on
             _log_skip("timeout", self.model, started)
             return None
