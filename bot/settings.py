@@ -104,3 +104,27 @@ class Settings(BaseSettings):
     llm_daily_tokens: int = Field(
         200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
     )
+
+    # --- conversation and Slack front-end -------------------------------------------------
+    slack_command: str = Field(
+        "/pd", description="The Slack slash command Staffroom answers (must match the manifest)."
+    )
+    answer_top: int = Field(3, description="How many sessions an answer shows (1-10).", ge=1, le=10)
+    max_question_chars: int = Field(
+        1000,
+        description="Longer questions are answered on their first this-many characters.",
+        ge=50,
+    )
+    search_workers: int = Field(
+        2, description="Worker threads running searches; about the number of CPU cores.", ge=1
+    )
+
+    # --- roles ---------------------------------------------------------------------------
+    staff_users: str = Field(
+        "",
+        description="Comma-separated platform user ids of central staff (may triage ideas).",
+    )
+    admin_users: str = Field(
+        "",
+        description="Comma-separated platform user ids of admins (may re-index, and triage).",
+    )

@@ -1,0 +1,113 @@
+"""The one composition root: settings in, every long-lived part built and wired once.
+
+Heavy imports (torch via the embedder, faiss, slack-bolt) happen inside ``build`` so that
+importing this module, and ``staffroom --help``, stay instant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.core import Core, Retriever
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.slack.app import SlackFrontEnd
+    from retrieval.types import SessionMeta
+    from store import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    """What ``build`` wires: the core, its database and the front-ends that are configured."""
+
+    core: Core
+    database: Database | None = None
+    slack: SlackFrontEnd | None = None
+    retriever: Retriever | None = None
+
+    def warm_up(self) -> None:
+        """Load the index and the model now, so the first question is not the slow one."""
+        if self.retriever is None:
+            return
+        try:
+            self.retriever.search("warm up", k=1)
+        except Exception as err:  # no index yet is fine: the bot says so when asked
+            log.warning("warm-up search failed: %s", err)
+
+    def close(self) -> None:
+        self.core.close()
+        if self.database is not None:
+            self.database.dispose()
+
+
+def build(settings: Settings, *, retriever: Retriever | None = None) -> Components:
+    """Every part for ``settings``; ``retriever`` replaces the real searcher (tests, benches)."""
+    from bot.records import SqlRecords
+    from retrieval.answer import build_synthesizer
+    from store import Database
+    from store.migrate import upgrade
+
+    url = settings.database_url_or_default
+    database = Database.from_url(url)
+    if database.engine.url.get_backend_name() == "sqlite":
+        upgrade(
+            database.engine
+        )  # one box, one file: keep it current; PostgreSQL migrates at deploy
+    if retriever is None:
+        retriever = _searcher(settings)
+    core = Core(
+        retriever,
+        SqlRecords(database),
+        synthesizer=build_synthesizer(settings),
+        top=settings.answer_top,
+        max_question_chars=settings.max_question_chars,
+        search_workers=settings.search_workers,
+    )
+    slack = None
+    if settings.slack_signing_secret or settings.slack_app_token:
+        from bot.slack.app import SlackFrontEnd
+
+        slack = SlackFrontEnd(
+            core,
+            signing_secret=settings.slack_signing_secret,
+            token=settings.slack_bot_token,
+            api_url=settings.slack_api_url,
+            command=settings.slack_command,
+            recent=lambda n: _recent_sessions(retriever, n),
+            ideas=lambda platform, user: _user_ideas(database, platform, user),
+        )
+    return Components(core=core, database=database, slack=slack, retriever=retriever)
+
+
+def _searcher(settings: Settings) -> Retriever:
+    from retrieval.embedder import SentenceTransformerEmbedder
+    from retrieval.search import Searcher
+
+    embedder = SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
+    return Searcher(settings.index_dir, embedder, threshold=settings.match_threshold)
+
+
+def _recent_sessions(retriever: Retriever, count: int) -> Sequence[SessionMeta]:
+    """The newest sessions of the live index (by date), for the home screen."""
+    live = getattr(retriever, "_live", None)  # TODO(retrieval): a public Searcher.sessions()
+    sessions = list(live.snapshot.sessions.values()) if live is not None else []
+    return sorted(sessions, key=lambda m: (m.date, m.title), reverse=True)[:count]
+
+
+def _user_ideas(database: Database, platform: str, user_id: str) -> Sequence[str]:
+    """ "Title — status" for the user's ideas, once ``ideas.service`` exists."""
+    try:
+        from ideas.service import list_ideas  # type: ignore[import-not-found]
+    except ImportError:
+        return []
+    with database.session() as s:
+        ideas: Sequence[Any] = list_ideas(s, platform=platform, user_id=user_id)
+        return [
+            f"{getattr(i, 'title', i)} — {getattr(i, 'status', '')}".rstrip(" —") for i in ideas
+        ]

@@ -1,0 +1,248 @@
+"""The conversation core: one behaviour for the terminal, Slack and Teams.
+
+``Core.handle`` routes an ``Incoming`` to its intent and returns ``Reply`` objects; it is the
+one place that turns ``StaffroomError`` into friendly text and anything else into a logged
+"try again". Blocking work (search, database) runs in worker threads so a front-end's event
+loop keeps acknowledging requests while answers are prepared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from bot import intents
+from bot.flows import ask
+from bot.messages import Incoming, Reply
+from bot.records import Records, UserState
+from staffroom_errors import IdeaError, InputError, StaffroomError
+
+if TYPE_CHECKING:
+    from retrieval.answer import Synthesizer
+    from retrieval.types import Filters, SearchResponse
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRY_AGAIN = "Sorry, something went wrong on my side. Please try again in a minute."
+EMPTY_HINT = "Ask me a question about teaching, e.g. “how do I run exit tickets with 32 kids?”"
+LAST_QUESTION = "last_question_id"
+
+
+class Retriever(Protocol):
+    """The library search the core needs (``retrieval.search.Searcher`` fits)."""
+
+    def search(
+        self, query: str, *, k: int = 5, filters: Filters | None = None
+    ) -> SearchResponse: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One routed message: what came in, its intent, and the user's saved state."""
+
+    incoming: Incoming
+    intent: intents.Intent
+    state: UserState
+
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    handler: Handler
+    help: str
+
+
+class Core:
+    """Routes messages to flows; logs questions, feedback and content gaps."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        records: Records,
+        *,
+        synthesizer: Synthesizer | None = None,
+        top: int = 3,
+        max_question_chars: int = 1000,
+        search_workers: int = 2,
+    ) -> None:
+        self._retriever = retriever
+        self.records = records
+        self._synthesizer = synthesizer
+        self._top = top
+        self._max_chars = max_question_chars
+        # CPU-bound searches share a small pool so 20 questions do not fight over 2 cores.
+        self._search_pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
+        self._handlers: dict[str, _Registered] = {}
+        self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+
+    # --- wiring ------------------------------------------------------------------------
+
+    def register(self, intent: str, handler: Handler, *, help: str = "") -> None:
+        """Route messages starting with ``intent`` (and users whose state is in that flow)."""
+        self._handlers[intent] = _Registered(handler, help)
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def close(self) -> None:
+        self._search_pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- the front-ends' API --------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Every reply to one message; never raises."""
+        try:
+            return await self._route(incoming)
+        except StaffroomError as err:
+            # The user's own mistakes are routine; our faults (index, search, database) are not.
+            level = logging.INFO if isinstance(err, InputError | IdeaError) else logging.ERROR
+            log.log(
+                level,
+                "%s for %s/%s: %s",
+                type(err).__name__,
+                incoming.platform,
+                incoming.user_id,
+                err,
+                exc_info=level >= logging.ERROR,
+            )
+            return [Reply(text=err.user_text(), kind="error")]
+        except Exception:
+            log.exception(
+                "failed to handle %s message from %s in %s",
+                incoming.platform,
+                incoming.user_id,
+                incoming.conversation_id,
+            )
+            return [Reply(text=TRY_AGAIN, kind="error")]
+
+    async def feedback(self, incoming: Incoming, question_id: int, helpful: bool) -> Reply:
+        """Record a 👍/👎 on an answer; the reply's text confirms it."""
+        try:
+            await self._db(
+                self.records.record_feedback,
+                question_id,
+                incoming.platform,
+                incoming.user_id,
+                helpful,
+            )
+        except StaffroomError as err:
+            return Reply(text=err.user_text(), kind="error", ephemeral=True)
+        except Exception:
+            log.exception("failed to record feedback on question %s", question_id)
+            return Reply(text=TRY_AGAIN, kind="error", ephemeral=True)
+        log.info("feedback q=%s user=%s helpful=%s", question_id, incoming.user_id, helpful)
+        verdict = "helpful" if helpful else "not helpful"
+        name = incoming.user_name or "you"
+        return Reply(
+            text=f"{'👍' if helpful else '👎'} Thanks, {name}: marked {verdict}.", kind="feedback"
+        )
+
+    async def claim(self, key: str, platform: str) -> bool:
+        """True the first time a delivery is seen (across restarts and processes)."""
+        return await self._db(self.records.claim_event, key, platform)
+
+    async def attach_reply(self, question_id: int, reply_ref: str) -> None:
+        """Remember where an answer was posted; a failure is logged, not raised."""
+        try:
+            await self._db(self.records.attach_reply, question_id, reply_ref)
+        except Exception:
+            log.exception("could not store reply ref %s for question %s", reply_ref, question_id)
+
+    async def refine(self, reply: Reply) -> Reply | None:
+        """The answer with a synthesized answer line, or None to keep what was posted."""
+        if self._synthesizer is None or reply.question_id is None:
+            return None
+        pending = self._pending.pop(reply.question_id, None)
+        if pending is None:
+            return None
+        query, response = pending
+        try:
+            grounded = await self._synthesizer.answer(query, response)
+        except Exception:
+            log.exception("synthesizer failed for question %s", reply.question_id)
+            return None
+        if grounded is None or not grounded.text.strip():
+            return None
+        return replace(reply, answer=grounded.text, text=grounded.text + "\n" + reply.text)
+
+    # --- routing ------------------------------------------------------------------------
+
+    async def _route(self, incoming: Incoming) -> list[Reply]:
+        text = intents.normalize(incoming.text)
+        intent = intents.parse(text, self.intents)
+        state = await self._db(self.records.load_state, incoming.platform, incoming.user_id)
+        if state.flow in self._handlers and intent.name not in ("help", *self._handlers):
+            intent = intents.Intent(state.flow, text)
+        turn = Turn(incoming, intent, state)
+        if intent.name == "empty":
+            return [Reply(text=EMPTY_HINT, kind="hint")]
+        if intent.name == "help":
+            return [self._help()]
+        if intent.name == "feedback":
+            return await self._text_feedback(turn)
+        if intent.name in self._handlers:
+            return await self._handlers[intent.name].handler(turn)
+        return await self._ask(turn)
+
+    def _help(self) -> Reply:
+        lines = [
+            "I find the PD sessions in your district's library that answer a teaching question, "
+            "and the exact moment to watch.",
+            f"• Ask a question: {EMPTY_HINT.split(', e.g. ')[1]}",
+            "• Tell me if an answer helped: 👍 / 👎, or type `feedback good` / `feedback bad`.",
+        ]
+        lines += [f"• {r.help}" for r in self._handlers.values() if r.help]
+        return Reply(text="\n".join(lines), kind="help")
+
+    async def _text_feedback(self, turn: Turn) -> list[Reply]:
+        vote = intents.feedback_vote(turn.intent.args)
+        question_id = turn.state.data.get(LAST_QUESTION)
+        if vote is None or not isinstance(question_id, int):
+            return [
+                Reply(
+                    text="After an answer, type `feedback good` or `feedback bad` "
+                    "(or use the 👍 / 👎 buttons).",
+                    kind="hint",
+                )
+            ]
+        return [await self.feedback(turn.incoming, question_id, vote)]
+
+    async def _ask(self, turn: Turn) -> list[Reply]:
+        started = time.perf_counter()
+        query, cut = ask.truncate_query(turn.intent.args, self._max_chars)
+        notes = (
+            (f"I read only the first {len(query):,} characters of your message.",) if cut else ()
+        )
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(
+            self._search_pool, partial(self._retriever.search, query, k=self._top)
+        )
+        entry = ask.question_entry(turn.incoming, query, response, started)
+        question_id = await self._db(self.records.log_question, entry)
+        data: dict[str, Any] = {**turn.state.data, LAST_QUESTION: question_id}
+        await self._db(self.records.save_state, replace(turn.state, data=data))
+        if not response.good_match or not response.results:
+            log.info("content gap q=%s: %r", question_id, query[:200])
+            return [ask.no_match_reply(question_id, notes)]
+        if self._synthesizer is not None:
+            self._remember(question_id, query, response)
+        return [ask.answer_reply(response, question_id, self._top, notes)]
+
+    def _remember(self, question_id: int, query: str, response: SearchResponse) -> None:
+        self._pending[question_id] = (query, response)
+        while len(self._pending) > 256:  # answers never refined (a failed post) must not pile up
+            self._pending.popitem(last=False)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)

@@ -1,0 +1,1 @@
+"""Conversation flows on the neutral message model; each front-end gets every flow."""

@@ -1,0 +1,145 @@
+"""The ask flow: question -> retrieval -> answer line, session cards and feedback buttons."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.messages import (
+    FEEDBACK_HELPFUL,
+    FEEDBACK_NOT_HELPFUL,
+    Action,
+    Incoming,
+    Reply,
+    SessionCard,
+)
+from bot.moments import deep_link, format_span
+from bot.records import QuestionEntry
+from retrieval.types import Moment, SearchResponse, SessionResult
+
+NO_MATCH = (
+    "Nothing in the library covers that yet. Try other words, or ask your PD team: "
+    "I've noted the question so they can see what teachers are looking for."
+)
+SNIPPET_CHARS = 280
+
+
+def truncate_query(text: str, limit: int) -> tuple[str, bool]:
+    """The query cut at a word boundary near ``limit`` characters, and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut), True
+
+
+def card(result: SessionResult) -> SessionCard:
+    """One session as a card: title, presenter, the moment, its deep link and a snippet."""
+    session, best = result.session, result.best
+    span = format_span(best.start, best.end)
+    return SessionCard(
+        title=session.title,
+        presenter=session.presenter,
+        moment=span or _document_place(best),
+        link=deep_link(session.url, best.start),
+        snippet=_clip(best.snippet, SNIPPET_CHARS),
+        grades=session.grade_bands,
+        subjects=session.subjects,
+        timed=bool(span),
+    )
+
+
+def answer_line(response: SearchResponse) -> str:
+    """The extractive short answer: where to start watching."""
+    top = response.results[0]
+    span = format_span(top.best.start, top.best.end)
+    where = f" at ▶ {span}" if span else ""
+    count = len(response.results)
+    more = f" ({count} sessions below)" if count > 1 else ""
+    return f"Start with “{top.session.title}”{where}{more}."
+
+
+def answer_reply(
+    response: SearchResponse, question_id: int, top: int, notes: tuple[str, ...]
+) -> Reply:
+    """The answer message for a response with a good match."""
+    shown = response.results[:top]
+    cards = tuple(card(r) for r in shown)
+    line = answer_line(SearchResponse(response.query, shown, True, response.threshold))
+    lines = [line] + [
+        f"{n}. {c.title}"
+        + (f" — ▶ {c.moment}" if c.timed else "")
+        + (f" {c.link}" if c.link else "")
+        for n, c in enumerate(cards, 1)
+    ]
+    return Reply(
+        text="\n".join(lines),
+        answer=line,
+        cards=cards,
+        actions=feedback_actions(question_id),
+        kind="answer",
+        question_id=question_id,
+        notes=notes,
+    )
+
+
+def no_match_reply(question_id: int, notes: tuple[str, ...]) -> Reply:
+    return Reply(
+        text=NO_MATCH,
+        answer=NO_MATCH,
+        actions=feedback_actions(question_id),
+        kind="no_match",
+        question_id=question_id,
+        notes=notes,
+    )
+
+
+def feedback_actions(question_id: int) -> tuple[Action, ...]:
+    value = str(question_id)
+    return (
+        Action(FEEDBACK_HELPFUL, "👍 Helpful", value),
+        Action(FEEDBACK_NOT_HELPFUL, "👎 Not helpful", value),
+    )
+
+
+def question_entry(
+    incoming: Incoming, query: str, response: SearchResponse, started: float
+) -> QuestionEntry:
+    """The insight-log row for one answered question."""
+    return QuestionEntry(
+        platform=incoming.platform,
+        user_id=incoming.user_id,
+        channel_id=incoming.conversation_id,
+        thread_id=incoming.thread_id,
+        text=query,
+        good_match=response.good_match,
+        top_score=float(response.results[0].score) if response.results else None,
+        results=results_json(response),
+        index_version=response.index_version,
+        latency_ms=int((time.perf_counter() - started) * 1000),
+    )
+
+
+def results_json(response: SearchResponse) -> list[dict[str, Any]]:
+    """[{session_id, score, source, start, end}, ...] best first (the Question.results shape)."""
+    return [
+        {
+            "session_id": r.session.session_id,
+            "score": round(float(r.score), 6),
+            "source": r.best.source,
+            "start": r.best.start,
+            "end": r.best.end,
+        }
+        for r in response.results
+    ]
+
+
+def _document_place(moment: Moment) -> str:
+    if moment.page is not None:
+        return f"page {moment.page}"
+    return moment.heading
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,141 @@
+"""What the conversation core remembers: processed events, questions, feedback, gaps, state.
+
+The core talks to the small Protocols below; ``SqlRecords`` implements them on the ``store``
+helpers (SQLite or PostgreSQL). Calls are synchronous and short: the core runs them in a worker
+thread so the event loop keeps acknowledging platform requests. Each call is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import store
+from staffroom_errors import InputError
+
+if TYPE_CHECKING:
+    from store import Database
+
+
+@dataclass(frozen=True)
+class UserState:
+    """Where one user is in a multi-turn flow; ``flow`` is "" when none is active."""
+
+    platform: str
+    user_id: str
+    flow: str = ""
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuestionEntry:
+    """A question as asked and answered, for the insight log."""
+
+    platform: str
+    user_id: str
+    channel_id: str
+    thread_id: str
+    text: str
+    good_match: bool
+    top_score: float | None
+    results: list[dict[str, Any]]
+    index_version: str = ""
+    latency_ms: int = 0
+
+
+class EventLedger(Protocol):
+    def claim_event(self, key: str, platform: str) -> bool:
+        """True the first time ``key`` is seen by any process sharing the database."""
+        ...
+
+
+class QuestionLog(Protocol):
+    def log_question(self, entry: QuestionEntry) -> int:
+        """Store the question (and a content gap when it had no good match); return its id."""
+        ...
+
+    def attach_reply(self, question_id: int, reply_ref: str) -> None:
+        """Remember where the answer was posted (e.g. "C123:1700000000.0001")."""
+        ...
+
+
+class FeedbackLog(Protocol):
+    def record_feedback(self, question_id: int, platform: str, user_id: str, helpful: bool) -> None:
+        """One vote per user and question; voting again changes the vote."""
+        ...
+
+
+class StateStore(Protocol):
+    def load_state(self, platform: str, user_id: str) -> UserState: ...
+
+    def save_state(self, state: UserState) -> None: ...
+
+
+class Records(EventLedger, QuestionLog, FeedbackLog, StateStore, Protocol):
+    """Everything the core persists."""
+
+
+class SqlRecords:
+    """``Records`` on the store's helpers; each call is one transaction (``Database.session``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def claim_event(self, key: str, platform: str) -> bool:
+        with self._db.session() as s:
+            return store.claim_event(s, key[:255], platform)
+
+    def log_question(self, entry: QuestionEntry) -> int:
+        with self._db.session() as s:
+            question = store.log_question(
+                s,
+                platform=entry.platform,
+                user_id=entry.user_id,
+                text=entry.text,
+                good_match=entry.good_match,
+                top_score=entry.top_score,
+                results=entry.results,
+                latency_ms=entry.latency_ms,
+                index_version=entry.index_version,
+                channel_id=entry.channel_id or None,
+                thread_id=entry.thread_id or None,
+            )
+            if not entry.good_match:
+                store.record_gap(s, question.id, entry.text)
+            return int(question.id)
+
+    def attach_reply(self, question_id: int, reply_ref: str) -> None:
+        with self._db.session() as s:
+            store.set_reply_ref(s, question_id, reply_ref[:255])
+
+    def record_feedback(self, question_id: int, platform: str, user_id: str, helpful: bool) -> None:
+        with self._db.session() as s:
+            if store.get_question(s, question_id) is None:
+                raise InputError(
+                    "I can't find that answer any more, so I couldn't record your vote."
+                )
+            store.record_feedback(s, question_id, platform, user_id, helpful)
+
+    def load_state(self, platform: str, user_id: str) -> UserState:
+        with self._db.session() as s:
+            row = store.get_state(s, platform, user_id)
+            if row is None:
+                return UserState(platform, user_id)
+            return UserState(
+                platform, user_id, row.flow or "", row.step or "", dict(row.data or {})
+            )
+
+    def save_state(self, state: UserState) -> None:
+        with self._db.session() as s:
+            if not (state.flow or state.step or state.data):
+                store.clear_state(s, state.platform, state.user_id)
+                return
+            store.save_state(
+                s,
+                state.platform,
+                state.user_id,
+                flow=state.flow or None,
+                step=state.step or None,
+                data=state.data,
+            )

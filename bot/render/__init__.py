@@ -1,0 +1,1 @@
+"""Pure renderers from the neutral message model to each platform's format."""

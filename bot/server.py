@@ -1,0 +1,79 @@
+"""The HTTP server behind ``staffroom serve``: Slack events and a health check on aiohttp.
+
+Later issues add ``/api/messages`` (Teams), ``/readyz`` and ``/metrics`` here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.app import Components
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack bodies are a few KB; 40,000-character messages fit easily
+
+
+def build_web_app(components: Components) -> web.Application:
+    """The aiohttp application for ``components`` (no sockets opened)."""
+    app = web.Application(client_max_size=MAX_BODY)
+    if components.slack is not None:
+        app.router.add_post("/slack/events", components.slack.handle_http)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def serve(settings: Settings) -> None:
+    """Build everything and serve until Ctrl-C or SIGTERM (blocking)."""
+    from bot.app import build
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    components = build(settings)
+    try:
+        asyncio.run(run(components, settings.host, settings.port, settings.slack_app_token))
+    finally:
+        components.close()
+
+
+async def run(components: Components, host: str, port: int, app_token: str = "") -> None:
+    """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled."""
+    await asyncio.to_thread(components.warm_up)
+    runner = web.AppRunner(build_web_app(components))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("Staffroom listening on http://%s:%s (POST /slack/events, GET /healthz)", host, port)
+    socket_mode = None
+    if app_token and components.slack is not None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        socket_mode = AsyncSocketModeHandler(components.slack.app, app_token)
+        await socket_mode.connect_async()
+        log.info("Slack Socket Mode connected")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
+    try:
+        await stop.wait()
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        await runner.cleanup()

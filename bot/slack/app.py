@@ -1,0 +1,233 @@
+"""The Slack front-end: bolt listeners that translate, call the core, render and deliver.
+
+Every listener acknowledges first (events are acked by bolt before the listener runs) and does
+the slow work after, so Slack always gets its answer within 3 seconds. Event retries are
+dropped by ``event_id`` through the shared database, so a retry never answers twice, even after
+a restart or on another server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.core import Core
+from bot.flows.home import RecentSessions, UserIdeas, build_home
+from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Incoming, Reply
+from bot.render import blocks
+from bot.slack import incoming as to_incoming
+from bot.slack.guard import BadBody, check_body
+from bot.slack.poster import Poster, web_client
+
+log = logging.getLogger(__name__)
+
+SHORTCUT_ID = "ask_staffroom"
+
+
+class SlackFrontEnd:
+    """The bolt app and the aiohttp handler for ``POST /slack/events``."""
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        signing_secret: str,
+        token: str,
+        api_url: str,
+        command: str = "/pd",
+        recent: RecentSessions | None = None,
+        ideas: UserIdeas | None = None,
+    ) -> None:
+        self.core = core
+        self.poster = Poster(web_client(token, api_url))
+        self._recent, self._ideas = recent, ideas
+        self.app = AsyncApp(signing_secret=signing_secret, client=self.poster.client)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home)
+        self.app.command(command)(self._on_command)
+        self.app.shortcut(SHORTCUT_ID)(self._on_shortcut)
+        self.app.action(FEEDBACK_HELPFUL)(self._on_feedback)
+        self.app.action(FEEDBACK_NOT_HELPFUL)(self._on_feedback)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Check the body's shape, then let bolt verify the signature and dispatch."""
+        try:
+            body = check_body(request.content_type, await request.read())
+        except BadBody as bad:
+            log.warning("rejected Slack request from %s: %s", request.remote, bad)
+            return web.json_response({"ok": False, "error": str(bad)}, status=bad.status)
+        bolt_request = AsyncBoltRequest(
+            body=body,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    # --- events -------------------------------------------------------------------------
+
+    async def _on_mention(self, body: dict[str, Any], context: dict[str, Any]) -> None:
+        if await self._first_delivery(body):
+            incoming = to_incoming.from_event(body, context.get("bot_user_id") or "")
+            await self._answer(incoming)
+
+    async def _on_message(
+        self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        if to_incoming.skip_message(event):
+            return
+        if await self._first_delivery(body):
+            await self._answer(to_incoming.from_event(body, context.get("bot_user_id") or ""))
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        home = await asyncio.to_thread(
+            build_home, to_incoming.PLATFORM, event["user"], recent=self._recent, ideas=self._ideas
+        )
+        await self.poster.call(
+            "views.publish", user=event["user"], user_id=event["user"], view=blocks.home_view(home)
+        )
+
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        """False for a retry of an event some process already took."""
+        key = f"slack:{body.get('event_id', '')}"
+        try:
+            first = await self.core.claim(key, to_incoming.PLATFORM)
+        except Exception:
+            # Without the ledger a retry may answer twice; losing the question would be worse.
+            log.exception("could not check event %s for retries; answering anyway", key)
+            return True
+        if not first:
+            log.info("dropped a repeated delivery of %s", key)
+        return first
+
+    async def _answer(self, incoming: Incoming) -> None:
+        channel = incoming.conversation_id
+        for reply in await self.core.handle(incoming):
+            ts = await self.poster.post(
+                reply, channel=channel, user=incoming.user_id, thread_ts=incoming.thread_id
+            )
+            if ts and reply.question_id is not None:
+                await self.core.attach_reply(reply.question_id, f"{channel}:{ts}")
+                refined = await self.core.refine(reply)
+                if refined is not None:
+                    await self.poster.update(channel, ts, blocks.reply_message(refined))
+
+    # --- slash command, shortcut, buttons ---------------------------------------------------
+
+    async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        incoming = to_incoming.from_command(command)
+        for reply in await self.core.handle(incoming):
+            # Replies go through response_url: they work even where the bot is not a member.
+            if (
+                await _respond(respond, blocks.reply_message(reply), where=incoming)
+                and reply.question_id
+            ):
+                await self.core.attach_reply(
+                    reply.question_id, f"{incoming.conversation_id}:command"
+                )
+                refined = await self.core.refine(reply)
+                if refined is not None:
+                    await _respond(
+                        respond, blocks.reply_message(refined), where=incoming, replace=True
+                    )
+
+    async def _on_shortcut(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        incoming = to_incoming.from_shortcut(body)
+        # The trigger_id dies 3 s after the click: open the modal before searching.
+        opened = await self.poster.call(
+            "views.open",
+            user=incoming.user_id,
+            trigger_id=body.get("trigger_id", ""),
+            view=blocks.loading_view(),
+        )
+        replies = await self.core.handle(incoming)
+        reply = replies[0] if replies else Reply(text="I have nothing to add to that message.")
+        view_id = (opened or {}).get("view", {}).get("id")
+        if view_id:
+            await self.poster.call(
+                "views.update",
+                user=incoming.user_id,
+                view_id=view_id,
+                view=blocks.reply_view(reply),
+            )
+        else:
+            await _respond(respond, blocks.reply_message(reply), where=incoming)
+
+    async def _on_feedback(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        incoming = to_incoming.from_action(body)
+        try:
+            question_id = int(action.get("value", ""))
+        except ValueError:
+            log.warning(
+                "feedback click with a bad value %r from %s", action.get("value"), incoming.user_id
+            )
+            return
+        note = await self.core.feedback(
+            incoming, question_id, action.get("action_id") == FEEDBACK_HELPFUL
+        )
+        container = body.get("container") or {}
+        message, view = body.get("message"), body.get("view")
+        if note.kind == "error":
+            await _respond(respond, {"text": blocks.escape(note.text)}, where=incoming)
+        elif container.get("type") == "view" and isinstance(view, dict):
+            updated = {
+                **blocks.reply_view(Reply(text="")),
+                "blocks": blocks.with_feedback(view.get("blocks", []), note.text),
+            }
+            await self.poster.call(
+                "views.update",
+                user=incoming.user_id,
+                view_id=view.get("id"),
+                hash=view.get("hash"),
+                view=updated,
+            )
+        elif isinstance(message, dict) and not container.get("is_ephemeral"):
+            update = {
+                "text": message.get("text", ""),
+                "blocks": blocks.with_feedback(message.get("blocks", []), note.text),
+            }
+            await self.poster.update(incoming.conversation_id, str(message.get("ts", "")), update)
+        elif isinstance(message, dict):
+            update = {
+                "text": message.get("text", ""),
+                "blocks": blocks.with_feedback(message.get("blocks", []), note.text),
+            }
+            await _respond(respond, update, where=incoming, replace=True)
+        else:
+            await _respond(respond, {"text": blocks.escape(note.text)}, where=incoming)
+
+
+async def _respond(
+    respond: Any, message: dict[str, Any], *, where: Incoming, replace: bool = False
+) -> bool:
+    """Post through response_url (ephemeral); False, logged, when Slack refuses."""
+    try:
+        result = await respond(response_type="ephemeral", replace_original=replace, **message)
+    except Exception:
+        log.exception(
+            "response_url post failed (channel=%s user=%s)", where.conversation_id, where.user_id
+        )
+        return False
+    if result.status_code != 200:
+        log.error(
+            "response_url post failed: HTTP %s %s (channel=%s user=%s)",
+            result.status_code,
+            result.body[:200],
+            where.conversation_id,
+            where.user_id,
+        )
+        return False
+    return True
