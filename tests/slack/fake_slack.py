@@ -1,0 +1,127 @@
+"""A local fake of the Slack Web API (and of response_url), served over real HTTP.
+
+The real ``slack_sdk`` client talks to it through ``SLACK_API_URL``. Every call is recorded;
+tests wait on conditions over the recorded calls instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """Records calls; ``fail``/``rate_limit`` script errors for the next calls of a method."""
+
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    rate_limits: dict[str, int] = field(default_factory=dict)
+    server: TestServer | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def api_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def response_url(self, name: str = "r1") -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/respond/{name}"))
+
+    def fail(self, method: str, *errors: str) -> None:
+        self.failures.setdefault(method, []).extend(errors)
+
+    def rate_limit(self, method: str, times: int = 1) -> None:
+        self.rate_limits[method] = times
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, predicate: Callable[[FakeSlack], bool], timeout: float = 10) -> None:
+        """Until ``predicate(self)`` holds; a safety-net timeout fails the test."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        if self.rate_limits.get(method):
+            self.rate_limits[method] -= 1
+            await self._record(Call(f"{method}:429", params))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+            )
+        await self._record(Call(method, params))
+        errors = self.failures.get(method)
+        if errors:
+            return web.json_response({"ok": False, "error": errors.pop(0)})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "user": "staffroom",
+            }
+        if method == "chat.postMessage":
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": f"2000.{next(self._ts):06d}",
+            }
+        if method in ("views.open", "views.update", "views.publish"):
+            return {"ok": True, "view": {"id": params.get("view_id") or "V1", "hash": "h1"}}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        await self._record(Call(f"respond:{request.match_info['name']}", await request.json()))
+        return web.Response(text="ok")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self.server = TestServer(app, host="127.0.0.1", port=0)  # a free port
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if request.content_type == "application/json":
+        data = json.loads(raw or "{}")
+    else:
+        data = dict(parse_qsl(raw))
+    for key in ("blocks", "view"):  # slack_sdk form-encodes these as JSON strings
+        if isinstance(data.get(key), str):
+            data[key] = json.loads(data[key])
+    return data
