@@ -22,7 +22,7 @@ from store.models import (
     ProcessedEvent,
     Question,
 )
-from store.upsert import insert_ignore, upsert
+from store.upsert import affected, insert_ignore, upsert
 
 
 def claim_event(s: Session, key: str, platform: str) -> bool:
@@ -38,7 +38,7 @@ def claim_event(s: Session, key: str, platform: str) -> bool:
 def prune_events(s: Session, older_than: datetime) -> int:
     """Forget processed events created before `older_than`; returns how many."""
     res = s.execute(sa.delete(ProcessedEvent).where(ProcessedEvent.created_at < older_than))
-    return int(res.rowcount or 0)
+    return affected(res)
 
 
 def get_state(s: Session, platform: str, user_id: str) -> ConversationState | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from store.base import utcnow
 from store.models import Lock, ReindexRun
-from store.upsert import insert_ignore
+from store.upsert import affected, insert_ignore
 
 
 def acquire_lock(
@@ -38,7 +38,7 @@ def acquire_lock(
         .values(holder=holder, acquired_at=now, expires_at=expires)
         .execution_options(synchronize_session=False)
     )
-    return bool(res.rowcount)
+    return bool(affected(res))
 
 
 def release_lock(s: Session, name: str, holder: str) -> bool:
@@ -48,7 +48,7 @@ def release_lock(s: Session, name: str, holder: str) -> bool:
         .where(Lock.name == name, Lock.holder == holder)
         .execution_options(synchronize_session=False)
     )
-    return bool(res.rowcount)
+    return bool(affected(res))
 
 
 def get_lock(s: Session, name: str) -> Lock | None:

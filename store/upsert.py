@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from staffroom_errors import ConfigError
@@ -48,3 +49,8 @@ def upsert(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
     )
     s.execute(stmt)
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows changed by an UPDATE or DELETE (reliable on both backends, unlike INSERT)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from datetime import timedelta
 
@@ -71,6 +72,33 @@ def test_claim_event_from_many_threads_at_once(db_url: str, db: Database) -> Non
         t.join(timeout=60)
     assert errors == []
     assert sorted(wins) == [False] * (n - 1) + [True]
+
+
+def _claim_in_process(url: str, barrier: threading.Barrier, results: multiprocessing.Queue) -> None:
+    db = Database.from_url(url)
+    try:
+        barrier.wait(timeout=60)
+        with db.session() as s:
+            results.put(claim_event(s, "slack:EvProc", "slack"))
+    except BaseException as err:  # noqa: BLE001 - reported to the parent
+        results.put(repr(err))
+    finally:
+        db.dispose()
+
+
+def test_claim_event_from_two_processes_at_once(db_url: str, db: Database) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_claim_in_process, args=(db_url, barrier, results)) for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    got = sorted(str(results.get(timeout=120)) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert got == ["False", "True"]
 
 
 def test_prune_events(db: Database) -> None:
