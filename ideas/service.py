@@ -27,6 +27,7 @@ from ideas.status import (
 )
 from staffroom_errors import IdeaError, InputError, TransitionError
 from store import Comment, DesignQuestion, Idea, IdeaEvent, Vote, utcnow
+from store.upsert import affected
 
 MAX_REVIEW_POST_ATTEMPTS = 5
 
@@ -195,8 +196,13 @@ def transition(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if res.rowcount != 1:
-        raise _refusal(get_idea(s, idea.id), act)
+    if affected(res) != 1:  # another process changed it between our read and our write
+        now = get_idea(s, idea.id)
+        if next_status(now.status, act) is None:
+            raise _refusal(now, act)
+        raise TransitionError(
+            f"Idea #{idea.id} changed while you were looking.", hint="Please look again."
+        )
     s.add(_event(idea.id, actor, frm, to, note))
     if act == Action.MERGE:
         _move_engagement(s, idea.id, target.id)

@@ -98,9 +98,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def _unreachable(err: Exception) -> StoreError:
+def _unreachable() -> StoreError:
     return StoreError(
-        "Staffroom could not reach its database.",
+        "Staffroom could not reach its database (or it was too busy to answer).",
         hint="Please try again in a minute; if it keeps happening, tell your Staffroom admin.",
     )
 
@@ -132,7 +132,7 @@ class Database:
             raise
         except (exc.OperationalError, exc.InterfaceError) as err:
             _safe_rollback(s)
-            raise _unreachable(err) from err
+            raise _unreachable() from err
         except BaseException:
             _safe_rollback(s)
             raise
@@ -145,7 +145,7 @@ class Database:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except (exc.OperationalError, exc.InterfaceError) as err:
-            raise _unreachable(err) from err
+            raise _unreachable() from err
 
     def dispose(self) -> None:
         self.engine.dispose()
