@@ -14,14 +14,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import Components
+from bot.app import Components, _user_ideas
 from bot.core import Core
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from store import Database
 from store.migrate import upgrade
-from tests.bot.fakes import FakeRetriever
+from tests.bot.fakes import SESSIONS, FakeRetriever
 from tests.slack.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
@@ -137,7 +137,12 @@ async def start_server(fake_slack: FakeSlack) -> AsyncIterator[StartServer]:
         upgrade(database.engine)
         core = Core(retriever or FakeRetriever(), SqlRecords(database), max_question_chars=500)
         slack = SlackFrontEnd(
-            core, signing_secret=SECRET, token="xoxb-test", api_url=fake_slack.api_url
+            core,
+            signing_secret=SECRET,
+            token="xoxb-test",
+            api_url=fake_slack.api_url,
+            recent=lambda n: SESSIONS[:n],
+            ideas=lambda platform, user: _user_ideas(database, platform, user),
         )
         components = Components(core=core, database=database, slack=slack)
         server = TestServer(build_web_app(components), host="127.0.0.1", port=0)

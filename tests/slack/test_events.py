@@ -166,14 +166,23 @@ async def test_not_in_channel_is_explained_to_the_user_and_logged(staffroom, fak
     )
 
 
-async def test_app_home_shows_capabilities(staffroom, fake_slack):
+async def test_app_home_shows_capabilities_recent_sessions_and_my_ideas(staffroom, fake_slack):
+    from ideas.records import Actor
+    from ideas.service import submit_idea
+
+    answers = {"title": "Silent <debate>", "practice": "p", "problem": "q", "evidence": "e"}
+    with staffroom.components.database.session() as s:
+        submit_idea(s, answers, author=Actor("slack", "U1", "ana"))
     await staffroom.event(
         {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "event_ts": "1.2"}
     )
     await fake_slack.wait_for(lambda f: len(f.of("views.publish")) == 1)
     publish = fake_slack.of("views.publish")[0].params
     assert publish["user_id"] == "U1" and publish["view"]["type"] == "home"
-    assert "What Staffroom can do" in json.dumps(publish["view"])
+    view = json.dumps(publish["view"], ensure_ascii=False)
+    assert "What Staffroom can do" in view
+    assert "Wait Time &amp; Questioning" in view  # a recent session, escaped
+    assert "Silent &lt;debate&gt;" in view  # my idea, escaped
 
 
 async def _wait_logged(fake: FakeSlack, caplog, message: str, count: int = 1) -> None:

@@ -57,7 +57,7 @@ def _click(
             "type": "message",
             "user": "UBOT",
             "ts": ts,
-            "text": posted["text"],
+            "text": posted.get("text", ""),
             "blocks": posted["blocks"],
         },
         "response_url": fake.response_url("click"),
@@ -200,3 +200,28 @@ async def test_an_expired_trigger_falls_back_to_an_ephemeral_answer(staffroom, f
     assert "12:30–15:10" in json.dumps(
         fake_slack.of("respond:shortcut")[0].params, ensure_ascii=False
     )
+
+
+async def test_feedback_inside_the_shortcut_modal_updates_the_modal(staffroom, fake_slack):
+    shortcut = {
+        "type": "message_action",
+        "callback_id": "ask_staffroom",
+        "trigger_id": "t1",
+        "response_url": fake_slack.response_url("shortcut"),
+        "team": {"id": "T1"},
+        "channel": {"id": "C1"},
+        "user": {"id": "U1", "name": "ana"},
+        "message": {"type": "message", "ts": "1.1", "text": "exit tickets"},
+    }
+    await staffroom.interaction(shortcut)
+    await fake_slack.wait_for(lambda f: len(f.of("views.update")) == 1)
+    view = fake_slack.of("views.update")[0].params["view"]
+    click = _click(fake_slack, view, "feedback_helpful", ts="")
+    click["container"] = {"type": "view", "view_id": "V1"}
+    click["view"] = {**view, "id": "V1", "hash": "h1"}
+    del click["message"], click["channel"]
+    await staffroom.interaction(click)
+    await fake_slack.wait_for(lambda f: len(f.of("views.update")) == 2)
+    update = fake_slack.of("views.update")[1].params
+    assert update["view_id"] == "V1" and update["hash"] == "h1"
+    assert "marked helpful" in json.dumps(update["view"]["blocks"])
