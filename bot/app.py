@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.core import Core, Retriever
 
@@ -101,13 +101,10 @@ def _recent_sessions(retriever: Retriever, count: int) -> Sequence[SessionMeta]:
 
 
 def _user_ideas(database: Database, platform: str, user_id: str) -> Sequence[str]:
-    """ "Title — status" for the user's ideas, once ``ideas.service`` exists."""
-    try:
-        from ideas.service import list_ideas  # type: ignore[import-not-found]
-    except ImportError:
-        return []
+    """ "Title — status" for the user's newest ideas."""
+    from ideas.service import list_ideas
+    from ideas.status import status_label
+
     with database.session() as s:
-        ideas: Sequence[Any] = list_ideas(s, platform=platform, user_id=user_id)
-        return [
-            f"{getattr(i, 'title', i)} — {getattr(i, 'status', '')}".rstrip(" —") for i in ideas
-        ]
+        ideas = list_ideas(s, author=(platform, user_id), limit=10)
+        return [f"{idea.title} — {status_label(idea.status)}" for idea in ideas]

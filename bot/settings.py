@@ -122,9 +122,10 @@ class Settings(BaseSettings):
     # --- roles ---------------------------------------------------------------------------
     staff_users: str = Field(
         "",
-        description="Comma-separated platform user ids of central staff (may triage ideas).",
+        description="Central staff who may triage ideas: user ids, comma-separated, optionally "
+        'with their platform ("slack:U01, teams:29:1ab, U02").',
     )
     admin_users: str = Field(
         "",
-        description="Comma-separated platform user ids of admins (may re-index, and triage).",
+        description="Admins who may re-index (and triage): user ids as for STAFFROOM_STAFF_USERS.",
     )
