@@ -53,6 +53,7 @@ class _Unit:
     section: tuple[str, ...] = ()
     last_sentence: tuple[str, int] | None = None  # (text, tokens) for overlap
     sep: str = "\n"  # joins this unit to the one before: " " inside a paragraph
+    carried: bool = False  # repeated from the previous chunk as overlap
 
 
 def ends_sentence(text: str) -> bool:
@@ -210,11 +211,25 @@ def _document_chunks(
             groups.append((current, used))
         current, used = ([carry], carry.tokens) if carry else ([], 0)
 
+    def merge_back() -> bool:
+        """Join a tiny pending group to the chunk before it, when that one has room."""
+        nonlocal current, used
+        if not (current and groups and used < sizes.min_tokens) or current[0].carried:
+            return False
+        units, size = groups[-1]
+        if size + used > budgets[units[-1].section]:
+            return False
+        groups[-1] = (units + current, size + used)
+        current, used = [], 0
+        return True
+
     block_no = 0
     for s, section in enumerate(sections):
         budget = budgets[headings[s]]
         if current and used >= sizes.min_tokens:
             flush()
+        elif current:
+            merge_back()  # when it cannot, the tiny section leads into this one
         label_cost = label_tokens[s]  # counted even when unused: a merge may need the label
         for block in section:
             segs, toks = segment_lists[block_no], segment_tokens[block_no]
@@ -240,17 +255,20 @@ def _document_chunks(
                     same = current[-1].section == headings[s]
                     carry = None
                     if same and tail and tail[1] <= sizes.overlap and tail[1] + tokens <= budget:
-                        carry = _Unit(tail[0], tail[1], page=current[-1].page, section=headings[s])
+                        carry = _Unit(
+                            tail[0],
+                            tail[1],
+                            page=current[-1].page,
+                            section=headings[s],
+                            carried=True,
+                        )
                     flush(carry)
                     label_cost = 0
                 current.append(unit)
                 used += tokens + label_cost
                 label_cost = 0
-    flush()
-    if len(groups) > 1 and groups[-1][1] < sizes.min_tokens:
-        (prev, a), (last, b) = groups[-2], groups[-1]
-        if a + b <= budgets[prev[-1].section] and last[0].section != prev[-1].section:
-            groups[-2:] = [(prev + last, a + b)]  # a tiny closing section joins the one before
+    if not merge_back():
+        flush()
     return [_document_chunk(units, i, source, session) for i, (units, _) in enumerate(groups)]
 
 
@@ -261,15 +279,16 @@ def _document_chunk(units: list[_Unit], ordinal: int, source: str, session: Sess
         while n < min(len(common), len(unit.section)) and common[n] == unit.section[n]:
             n += 1
         common = common[:n]
-    if not common:
-        common = units[0].section
+    weight: dict[tuple[str, ...], int] = {}
+    for unit in units:
+        weight[unit.section] = weight.get(unit.section, 0) + unit.tokens
+    heading = common or max(weight, key=lambda h: weight[h])  # no shared path: the main one
     parts: list[str] = []
     previous: tuple[str, ...] | None = None
     for unit in units:
-        if unit.section != previous and unit.section[len(common) :]:
-            parts.extend(
-                ("\n", " > ".join(unit.section[len(common) :]))
-            )  # a merged section's label
+        if unit.section != previous and unit.section != heading and unit.section[len(common) :]:
+            # A merged section keeps its own heading as a line, so its words are still embedded.
+            parts.extend(("\n", " > ".join(unit.section[len(common) :])))
             previous = unit.section
             parts.extend(("\n", unit.text))
             continue
@@ -280,6 +299,6 @@ def _document_chunk(units: list[_Unit], ordinal: int, source: str, session: Sess
         session_id=session.session_id,
         source=source,
         text="".join(parts[1:]).strip(),
-        heading=" > ".join(common),
+        heading=" > ".join(heading),
         page=units[0].page,
     )

@@ -28,7 +28,7 @@ def make_pdf(path: Path, *, title: str = "Tiered Task Planner") -> Path:
         [
             Paragraph("Step one: one learning goal", styles["Heading1"]),
             Paragraph(
-                "Write one learning goal that every student works toward. " * 3, styles["BodyText"]
+                "Write one learning goal that every student works toward. " * 8, styles["BodyText"]
             ),
             Paragraph("Checking the goal", styles["Heading2"]),
             Paragraph(
@@ -38,7 +38,7 @@ def make_pdf(path: Path, *, title: str = "Tiered Task Planner") -> Path:
             PageBreak(),
             Paragraph("Step two: three entry points", styles["Heading1"]),
             Paragraph(
-                "Build a scaffolded entry, an on-level entry and an extension entry.",
+                "Build a scaffolded entry, an on-level entry and an extension entry. " * 8,
                 styles["BodyText"],
             ),
         ]
