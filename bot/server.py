@@ -66,14 +66,18 @@ async def run(components: Components, host: str, port: int, app_token: str = "")
         log.info("Slack Socket Mode connected")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    signals = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
+            signals.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
     try:
         await stop.wait()
     finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
         if socket_mode is not None:
             await socket_mode.close_async()
         await runner.cleanup()

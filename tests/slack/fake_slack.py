@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 BOT_USER = "UBOT"
@@ -34,6 +34,7 @@ class FakeSlack:
     failures: dict[str, list[str]] = field(default_factory=dict)
     rate_limits: dict[str, int] = field(default_factory=dict)
     server: TestServer | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -95,6 +96,12 @@ class FakeSlack:
                 "channel": params.get("channel"),
                 "ts": f"2000.{next(self._ts):06d}",
             }
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return {
+                "ok": True,
+                "url": str(self.server.make_url("/socket")).replace("http", "ws", 1),
+            }
         if method in ("views.open", "views.update", "views.publish"):
             return {"ok": True, "view": {"id": params.get("view_id") or "V1", "hash": "h1"}}
         return {"ok": True}
@@ -103,14 +110,44 @@ class FakeSlack:
         await self._record(Call(f"respond:{request.match_info['name']}", await request.json()))
         return web.Response(text="ok")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: record the connection and every envelope ack the app sends back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+        )
+        await self._record(Call("socket:connect", {}))
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await self._record(Call("socket:ack", json.loads(message.data)))
+        return ws
+
+    async def push(
+        self, payload: dict[str, Any], envelope_id: str, kind: str = "events_api"
+    ) -> None:
+        """Deliver a payload over the newest Socket Mode connection."""
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": False,
+            }
+        )
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1", port=0)  # a free port
         await self.server.start_server()
 
     async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self.server is not None:
             await self.server.close()
 
