@@ -58,19 +58,34 @@ def inline(text: str) -> str:
     return text.strip()
 
 
+def _is_item(line: str) -> bool:
+    return bool(_LIST.match(line)) or line.lstrip().startswith("|")
+
+
 def _paragraph(lines: list[str]) -> str:
     """Wrapped prose joins with spaces; list items and table rows keep their own lines."""
-    rows = [ln for ln in lines if not _TABLE_RULE.match(ln)]
-    if any(_LIST.match(ln) or ln.lstrip().startswith("|") for ln in rows):
-        out: list[str] = []
-        for ln in rows:
-            cleaned = inline(ln.strip().strip("|").replace("|", " | ")) if "|" in ln else inline(ln)
-            if out and not (_LIST.match(ln) or ln.lstrip().startswith("|")):
-                out[-1] = f"{out[-1]} {cleaned}"  # a wrapped continuation of the item above
-            else:
-                out.append(re.sub(r"\s+\|\s+", " | ", cleaned))
-        return "\n".join(o for o in out if o)
-    return " ".join(inline(ln) for ln in rows).strip()
+    rows = [ln.strip() for ln in lines if not _TABLE_RULE.match(ln)]
+    if not any(_is_item(ln) for ln in lines):
+        return inline(" ".join(rows))  # inline markup may span the wrapped lines
+    logical: list[str] = []
+    for raw, ln in zip((r for r in lines if not _TABLE_RULE.match(r)), rows, strict=True):
+        if logical and not _is_item(raw):
+            logical[-1] = f"{logical[-1]} {ln}"  # a wrapped continuation of the item above
+        else:
+            logical.append(ln)
+    out = []
+    for ln in logical:
+        if ln.startswith("|"):
+            ln = re.sub(r"\s*\|\s*", " | ", ln.strip("|").strip())
+        out.append(inline(ln))
+    return "\n".join(o for o in out if o)
+
+
+def _looks_like_heading(text: str) -> bool:
+    """ATX syntax alone is not enough: a "# comment" from unfenced code is a sentence or code."""
+    words = len(text.split())
+    code = any(mark in text for mark in ("=>", "==", "([", "])", "{", "}", ";"))
+    return words <= 12 and not code and not (text.endswith(".") and words > 6)
 
 
 def markdown_blocks(body: str) -> tuple[list[Block], str]:
@@ -114,7 +129,7 @@ def markdown_blocks(body: str) -> tuple[list[Block], str]:
             fence = fence_match.group(1)
             continue
         atx = _ATX.match(line)
-        if atx:
+        if atx and _looks_like_heading(atx.group(2) or ""):
             heading(len(atx.group(1)), atx.group(2) or "")
         elif _SETEXT.match(line) and len(para) == 1 and not _LIST.match(para[0]):
             text = para.pop()

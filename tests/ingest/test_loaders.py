@@ -197,3 +197,17 @@ def test_every_promised_suffix_has_a_loader() -> None:
     assert {".vtt", ".srt", ".md", ".txt", ".pdf", ".docx", ".html", ".htm"} <= set(
         SUPPORTED_SUFFIXES
     )
+
+
+def test_markdown_code_comments_are_not_headings_and_bold_may_wrap(tmp_path: Path) -> None:
+    path = tmp_path / "unfenced.md"
+    path.write_text(
+        "# Video editing\n\nRecordings help **immediate review and\ncatching up** later.\n\n"
+        "# This is the output from one section. Yours should have two of these.\n"
+        '- output: part1.mkv\n\n# make_acronym(["red"]) => "R"\n\nMore text.\n',
+        encoding="utf-8",
+    )
+    parsed = load(path)
+    assert {b.heading for b in parsed.blocks} == {("Video editing",)}
+    assert parsed.blocks[0].text == "Recordings help immediate review and catching up later."
+    assert parsed.blocks[1].text.startswith("# This is the output from one section.")
