@@ -30,7 +30,6 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import percentile  # noqa: E402
 from tests.slack.conftest import event_body, mention, signed  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 
@@ -46,6 +45,17 @@ QUESTIONS = (
     "how do I give feedback students actually use",
 )
 MARK_START, MARK_END = "<!-- slack_load:start -->", "<!-- slack_load:end -->"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), linear between ranks; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def _free_port() -> int:
