@@ -1,0 +1,254 @@
+"""The Searcher: hybrid search over the live index version, swapped in without a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.embedder import Embedder
+from retrieval.ranking import (
+    MODES,
+    Mode,
+    RankConfig,
+    SessionRank,
+    moment_rows,
+    rank_sessions,
+)
+from retrieval.snapshot import IndexRoot, Snapshot
+from retrieval.snippets import snippet
+from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
+from staffroom_errors import IndexError_, InputError
+
+log = logging.getLogger(__name__)
+
+# Calibrated "no good match" threshold on the fused score of the best session; see
+# bench/quality.py --calibrate for the measurement behind it.
+DEFAULT_THRESHOLD = 0.40
+# The model reads 256 word pieces (~1,000 characters); a longer "question" is a pasted
+# document, and cutting it early keeps tokenizing and scoring cheap.
+MAX_QUERY_CHARS = 1000
+REFRESH_S = 0.5
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_query(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Collapse whitespace and cut to ``max_chars`` at a word boundary."""
+    text = _SPACE.sub(" ", query).strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars + 1]
+    space = cut.rfind(" ")
+    return cut[:space] if space > max_chars // 2 else text[:max_chars]
+
+
+@dataclass(frozen=True, eq=False)
+class _Live:
+    """A loaded snapshot plus the per-row lookups searching needs."""
+
+    snapshot: Snapshot
+    session_of: tuple[str, ...]  # row -> session id
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> _Live:
+        return cls(snapshot, tuple(c.session_id for c in snapshot.chunks))
+
+    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows whose session passes ``filters``; None when nothing is filtered."""
+        if filters is None or filters.is_empty():
+            return None
+        passing = {sid for sid, meta in self.snapshot.sessions.items() if _passes(meta, filters)}
+        return np.array([i for i, sid in enumerate(self.session_of) if sid in passing], dtype=np.int64)
+
+
+def _passes(meta: SessionMeta, filters: Filters) -> bool:
+    def ok(wanted: tuple[str, ...], have: tuple[str, ...]) -> bool:
+        if not wanted:
+            return True
+        have_folded = {h.casefold().strip() for h in have}
+        return any(w.casefold().strip() in have_folded for w in wanted)
+
+    return (
+        ok(filters.grade_bands, meta.grade_bands)
+        and ok(filters.subjects, meta.subjects)
+        and ok(filters.tags, meta.tags)
+    )
+
+
+class Searcher:
+    """Answers queries from the live version under ``index_root``.
+
+    Each search re-reads the tiny CURRENT file (at most every ``refresh_s``); a new version is
+    loaded completely before it replaces the old one, so searches in flight finish on the old.
+    """
+
+    def __init__(
+        self,
+        index_root: Path,
+        embedder: Embedder,
+        *,
+        threshold: float | None = None,
+        config: RankConfig | None = None,
+        refresh_s: float = REFRESH_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.root = IndexRoot(index_root)
+        self.embedder = embedder
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.config = config or RankConfig()
+        self._refresh_s = refresh_s
+        self._clock = clock
+        self._live: _Live | None = None
+        self._checked_at = -float("inf")
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """The version searched now ("" before the first load)."""
+        live = self._live
+        return live.snapshot.version if live else ""
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Swap to the published version if it changed; True when a swap happened."""
+        now = self._clock()
+        if not force and self._live is not None and now - self._checked_at < self._refresh_s:
+            return False
+        with self._lock:
+            self._checked_at = now
+            version = self.root.current_version()
+            if version is None:
+                if self._live is None:
+                    raise IndexError_(
+                        "There is no index yet.", hint="Run `staffroom ingest PATH` first."
+                    )
+                return False
+            if self._live is not None and self._live.snapshot.version == version:
+                return False
+            try:
+                snapshot = Snapshot.load(self.root.path / version)
+                self._check_model(snapshot)
+            except IndexError_:
+                if self._live is None:
+                    raise
+                log.exception("index %s is unusable; still serving %s", version, self.version)
+                return False
+            self._live = _Live.of(snapshot)
+            log.info("now searching index %s", version)
+            return True
+
+    def _check_model(self, snapshot: Snapshot) -> None:
+        built_with = snapshot.info.get("model")
+        dim = snapshot.info.get("snapshot", {}).get("dim")
+        if (built_with and built_with != self.embedder.name) or (
+            snapshot.chunks and dim != self.embedder.dim
+        ):
+            raise IndexError_(
+                f"The index was built with the model {built_with!r}, "
+                f"not {self.embedder.name!r}.",
+                hint="Run `staffroom ingest --full` after changing the model.",
+            )
+
+    def search(
+        self, query: str, *, k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> SearchResponse:
+        """The ``k`` best sessions for ``query``, each with its best moments."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        text = normalise_query(query)
+        if not text:
+            raise InputError("Ask a question, e.g. 'how do I run exit tickets?'")
+        started = time.perf_counter()
+        self.refresh()
+        live = self._live
+        assert live is not None  # refresh raised otherwise
+        timings: dict[str, float] = {}
+        results = self._rank(live, text, max(k, 0), filters, mode, timings)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        top = results[0].score if results else 0.0
+        return SearchResponse(
+            query=text,
+            results=tuple(results),
+            good_match=bool(results) and top >= self.threshold,
+            threshold=self.threshold,
+            index_version=live.snapshot.version,
+            timings_ms=timings,
+        )
+
+    def _rank(
+        self,
+        live: _Live,
+        text: str,
+        k: int,
+        filters: Filters | None,
+        mode: Mode,
+        timings: dict[str, float],
+    ) -> list[SessionResult]:
+        snap, cfg = live.snapshot, self.config
+        allowed = live.allowed_rows(filters)
+        if k == 0 or not snap.chunks or (allowed is not None and len(allowed) == 0):
+            return []
+        candidates: set[int] = set()
+        query_vec = None
+        if mode != "lexical":
+            clock = time.perf_counter()
+            query_vec = self.embedder.embed_queries([text])[0]
+            timings["embed"] = (time.perf_counter() - clock) * 1000
+            clock = time.perf_counter()
+            hits = snap.vector_index.search(query_vec, cfg.candidates, subset=allowed)[0]
+            candidates.update(row for row, _ in hits)
+            timings["dense"] = (time.perf_counter() - clock) * 1000
+
+        clock = time.perf_counter()
+        raw = snap.lexical.scores(text)
+        scale = snap.lexical.coverage_scale(text)
+        if mode != "dense":
+            masked = raw if allowed is None else _mask(raw, allowed)
+            top = np.argsort(-masked, kind="stable")[: cfg.candidates]
+            candidates.update(int(r) for r in top if masked[r] > 0)
+        timings["lexical"] = (time.perf_counter() - clock) * 1000
+
+        clock = time.perf_counter()
+        rows = np.array(sorted(candidates), dtype=np.int64)
+        if len(rows) == 0:
+            return []
+        dense = (
+            snap.vector_index.reconstruct(rows) @ query_vec
+            if query_vec is not None
+            else np.zeros(len(rows), dtype=np.float32)
+        )
+        coverage = raw[rows] / scale if scale > 0 else np.zeros(len(rows), dtype=np.float32)
+        ranked = rank_sessions(rows, dense, coverage, live.session_of, mode, cfg)[:k]
+        idf = snap.lexical.idf(snap.lexical.query_terms(text))
+        results = [self._result(snap, r, idf) for r in ranked]
+        timings["fuse"] = (time.perf_counter() - clock) * 1000
+        return results
+
+    def _result(self, snap: Snapshot, rank: SessionRank, idf: dict[str, float]) -> SessionResult:
+        moments = []
+        for row, score in moment_rows(rank, self.config):
+            chunk = snap.chunks[row]
+            moments.append(
+                Moment(
+                    chunk_id=chunk.chunk_id,
+                    source=chunk.source,
+                    snippet=snippet(chunk.text, idf, stem=snap.lexical.stem),
+                    score=float(score),
+                    start=chunk.start,
+                    end=chunk.end,
+                    heading=chunk.heading,
+                    page=chunk.page,
+                )
+            )
+        return SessionResult(snap.sessions[rank.session_id], rank.score, tuple(moments))
+
+
+def _mask(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(scores)
+    out[allowed] = scores[allowed]
+    return out
