@@ -25,7 +25,7 @@ from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog,
 from ingest.chunking import chunk_file
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
-from ingest.manifest import FileEntry, LibraryFile, scan, sha256_file, text_hash
+from ingest.manifest import FileEntry, LibraryFile, jsonable, scan, sha256_file, text_hash
 from ingest.parsed import Parsed
 from ingest.results import BuildSummary, Progress
 from ingest.vectors import Reusable, assemble, embed_batches
@@ -251,7 +251,8 @@ class _Build:
     @staticmethod
     def _hints(f: _File) -> FileHints:
         if f.parsed is not None:
-            return FileHints(f.parsed.title, f.parsed.front_matter)
+            # JSON-shaped now, exactly as the manifest will give it back next time.
+            return FileHints(f.parsed.title, jsonable(f.parsed.front_matter))
         assert f.entry is not None
         return FileHints(f.entry.title, f.entry.front_matter)
 

@@ -212,3 +212,18 @@ def test_old_versions_are_pruned(built) -> None:
         write_vtt(library / f"more/t{i}.vtt", talk(f"t{i}", 5))
         build_index(library, index, FakeEmbedder())
     assert len(IndexRoot(index).versions()) == 3
+
+
+def test_front_matter_dates_give_the_same_sessions_on_the_next_run(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "notes.md").write_text(
+        "---\nsession: wait-time\ndate: 2026-01-28T15:30:00\ntags: [questioning]\n---\n\n"
+        "# Wait time\n\nCount to five before calling on anyone.\n",
+        encoding="utf-8",
+    )
+    first = build_index(library, tmp_path / "index", FakeEmbedder())
+    meta = _live(tmp_path / "index").sessions["wait-time"]
+    assert meta.date.startswith("2026-01-28") and meta.tags == ("questioning",)
+    second = build_index(library, tmp_path / "index", FakeEmbedder())
+    assert first.published and not second.published
