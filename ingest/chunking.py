@@ -234,6 +234,7 @@ def _document_chunks(
         for block in section:
             segs, toks = segment_lists[block_no], segment_tokens[block_no]
             block_no += 1
+            pieces: list[tuple[str, int, str, tuple[str, int] | None]]
             if sum(toks) <= budget:
                 pieces = [(block.text, sum(toks), "\n", (segs[-1][0], toks[-1]))]
             else:

@@ -15,18 +15,17 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
-from ingest.chunking import chunk_file
+from ingest.changes import FileState, by_source, classify
+from ingest.chunking import ChunkSizes, chunk_file
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
-from ingest.manifest import FileEntry, LibraryFile, jsonable, scan, sha256_file, text_hash
-from ingest.parsed import Parsed
+from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
 from ingest.vectors import Reusable, assemble, embed_batches
 from retrieval.embedder import Embedder
@@ -43,19 +42,6 @@ CHUNKER_VERSION = "1"
 KEEP_VERSIONS = 3
 
 
-@dataclass
-class _File:
-    """One scanned file's state during a build."""
-
-    found: LibraryFile
-    status: Literal["added", "changed", "unchanged"]
-    sha256: str = ""
-    entry: FileEntry | None = None  # the previous build's record, when reusable
-    parsed: Parsed | None = None
-    error: str = ""
-    chunks: list[Chunk] = field(default_factory=list)
-
-
 def build_index(
     library: Path,
     index_dir: Path,
@@ -64,8 +50,16 @@ def build_index(
     full: bool = False,
     progress: Callable[[Progress], None] | None = None,
     batch_size: int = 64,
+    chunk_sizes: ChunkSizes | None = None,
 ) -> BuildSummary:
-    """Bring the index in ``index_dir`` up to date with ``library``; see the module docstring."""
+    """Bring the index in ``index_dir`` up to date with ``library``; see the module docstring.
+
+    Args:
+        full: re-read every file (vectors are still reused where the embedded text is the same).
+        progress: called with each Progress event, from this thread.
+        batch_size: texts per embedding call (one "embed" event each).
+        chunk_sizes: body sizes in model tokens; a change re-reads every file.
+    """
     started = time.perf_counter()
     library, index_dir = Path(library), Path(index_dir)
     if not library.is_dir():
@@ -79,7 +73,8 @@ def build_index(
         emit(Progress("scan", 0, 0, "waiting for another build to finish"))
 
     with build_lock(index_dir, on_wait=waiting):
-        build = _Build(library, IndexRoot(index_dir), embedder, full, emit, max(1, batch_size))
+        sizes = chunk_sizes or ChunkSizes()
+        build = _Build(library, IndexRoot(index_dir), embedder, emit, full, batch_size, sizes)
         return build.run(started)
 
 
@@ -107,14 +102,21 @@ class _Build:
         library: Path,
         root: IndexRoot,
         embedder: Embedder,
-        full: bool,
         emit: Callable[[Progress], None],
+        full: bool,
         batch_size: int,
+        sizes: ChunkSizes,
     ) -> None:
-        self.library, self.root, self.embedder = library, root, embedder
-        self.full, self.emit, self.batch_size = full, emit, batch_size
-        self.key = f"chunker={CHUNKER_VERSION};model={embedder.name}"
+        self.library, self.root, self.embedder, self.emit = library, root, embedder, emit
+        self.full, self.batch_size, self.sizes = full, max(1, batch_size), sizes
         self.warnings: list[str] = []
+
+    @property
+    def key(self) -> str:
+        """What must match the live index for its files' chunks to be reused as they are."""
+        s = self.sizes
+        sizes = f"{s.target}/{s.limit}/{s.min_tokens}/{s.overlap}"
+        return f"chunker={CHUNKER_VERSION};sizes={sizes};model={self.embedder.name}"
 
     def run(self, started: float) -> BuildSummary:
         found = scan(self.library)
@@ -123,13 +125,16 @@ class _Build:
             raise LibraryError(f"{self.library} has no sessions: add {suffixes} files.")
         catalog = load_catalog(self.library)
         previous = self._previous()
-        files, removed = self._classify(found, previous)
+        reusable = (
+            previous is not None and not self.full and previous.info.get("ingest_key") == self.key
+        )
+        files, removed = classify(found, previous, reusable=reusable, emit=self.emit)
         self._parse([f for f in files if f.entry is None])
         ok = [f for f in files if not f.error]
         hints = {f.found.rel: self._hints(f) for f in ok}
         file_session, all_sessions, warnings = resolve_sessions(catalog, hints)
         self.warnings.extend(warnings)
-        prev_chunks = _by_source(previous.chunks) if previous else {}
+        prev_chunks = by_source(previous.chunks) if previous else {}
         for f in ok:
             self._chunk(f, file_session[f.found.rel], all_sessions, prev_chunks)
         failed = [(f.found.rel, f.error) for f in files if f.error]
@@ -204,40 +209,7 @@ class _Build:
             self.warnings.append(f"The live index could not be read ({err.message}); rebuilt.")
             return None
 
-    def _classify(
-        self, found: Sequence[LibraryFile], previous: Snapshot | None
-    ) -> tuple[list[_File], list[str]]:
-        old = previous.files if previous else {}
-        counts = (
-            {src: len(cs) for src, cs in _by_source(previous.chunks).items()} if previous else {}
-        )
-        reusable = previous is not None and not self.full
-        reusable = reusable and previous.info.get("ingest_key") == self.key  # type: ignore[union-attr]
-        files: list[_File] = []
-        for i, item in enumerate(found):
-            self.emit(Progress("scan", i, len(found), item.rel))
-            entry = FileEntry.from_json(old[item.rel]) if item.rel in old else None
-            if entry and entry.size == item.size and entry.mtime_ns == item.mtime_ns:
-                sha = entry.sha256  # same size and mtime: trust the recorded hash
-            else:
-                try:
-                    sha = sha256_file(item.path)
-                except OSError as err:
-                    status = "changed" if item.rel in old else "added"
-                    files.append(_File(item, status, error=f"cannot be read ({err.strerror})"))
-                    continue
-            same = entry is not None and entry.sha256 == sha
-            status = "unchanged" if same else "changed" if item.rel in old else "added"
-            consistent = entry is not None and (
-                entry.error or counts.get(item.rel, 0) == len(entry.chunk_hashes)
-            )
-            keep = entry if reusable and same and consistent else None
-            files.append(_File(item, status, sha, keep, error=keep.error if keep else ""))
-        self.emit(Progress("scan", len(found), len(found), ""))
-        present = {f.rel for f in found}
-        return files, sorted(rel for rel in old if rel not in present)
-
-    def _parse(self, todo: Sequence[_File]) -> None:
+    def _parse(self, todo: Sequence[FileState]) -> None:
         for i, f in enumerate(todo):
             self.emit(Progress("parse", i, len(todo), f.found.rel))
             try:
@@ -249,7 +221,7 @@ class _Build:
         self.emit(Progress("parse", len(todo), len(todo), ""))
 
     @staticmethod
-    def _hints(f: _File) -> FileHints:
+    def _hints(f: FileState) -> FileHints:
         if f.parsed is not None:
             # JSON-shaped now, exactly as the manifest will give it back next time.
             return FileHints(f.parsed.title, jsonable(f.parsed.front_matter))
@@ -258,7 +230,7 @@ class _Build:
 
     def _chunk(
         self,
-        f: _File,
+        f: FileState,
         sid: str,
         sessions: Mapping[str, SessionMeta],
         prev_chunks: Mapping[str, list[Chunk]],
@@ -270,7 +242,11 @@ class _Build:
             ]
             return
         f.chunks = chunk_file(
-            f.parsed, source=f.found.rel, session=sessions[sid], counter=self.embedder
+            f.parsed,
+            source=f.found.rel,
+            session=sessions[sid],
+            counter=self.embedder,
+            sizes=self.sizes,
         )
         if not f.chunks:
             f.error = "no text to index"
@@ -294,7 +270,7 @@ class _Build:
     # --- writing -------------------------------------------------------------------------
 
     def _manifest(
-        self, files: Sequence[_File], hashes: Sequence[str], tokens: Mapping[str, int]
+        self, files: Sequence[FileState], hashes: Sequence[str], tokens: Mapping[str, int]
     ) -> dict[str, dict]:
         manifest: dict[str, dict] = {}
         position = 0
@@ -340,16 +316,7 @@ class _Build:
             "tokens": sum(session_tokens.values()),
             "session_tokens": session_tokens,
             "session_chunks": session_chunks,
-            "build": {
-                "added": len(summary.added),
-                "changed": len(summary.changed),
-                "unchanged": len(summary.unchanged),
-                "removed": len(summary.removed),
-                "failed": [list(pair) for pair in summary.failed],
-                "embedded": summary.embedded,
-                "tokens_embedded": summary.tokens_embedded,
-                "embed_seconds": round(summary.embed_seconds, 3),
-            },
+            "build": summary.stats(),
         }
 
     def _write(
@@ -381,13 +348,6 @@ class _Build:
         except (OSError, IndexError_) as err:  # old versions linger; the build itself is fine
             self.warnings.append(f"Could not prune old index versions ({err}).")
         return version
-
-
-def _by_source(chunks: Sequence[Chunk]) -> dict[str, list[Chunk]]:
-    out: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        out.setdefault(chunk.source, []).append(chunk)
-    return out
 
 
 def _failures(previous: Snapshot) -> dict[str, str]:

@@ -20,7 +20,11 @@ class Progress:
 
 @dataclass(frozen=True)
 class BuildSummary:
-    """What one build did. ``published`` is False when nothing changed (``version`` stays live)."""
+    """What one build did. ``published`` is False when nothing changed (``version`` stays live).
+
+    Files are added/changed/unchanged by content against the live index, even when ``full``
+    re-read them; a file that could not be parsed is only in ``failed``.
+    """
 
     added: list[str]
     changed: list[str]
@@ -40,3 +44,16 @@ class BuildSummary:
     @property
     def status(self) -> str:
         return "published" if self.published else "unchanged"
+
+    def stats(self) -> dict[str, object]:
+        """Counts for the snapshot's ``info`` (JSON-ready)."""
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": [list(pair) for pair in self.failed],
+            "embedded": self.embedded,
+            "tokens_embedded": self.tokens_embedded,
+            "embed_seconds": round(self.embed_seconds, 3),
+        }

@@ -87,7 +87,7 @@ def parse_cues(text: str, name: str, *, webvtt: bool) -> tuple[Cue, ...]:
 class VttLoader:
     """WebVTT (.vtt) captions."""
 
-    suffixes = (".vtt",)
+    suffixes: tuple[str, ...] = (".vtt",)
 
     def load(self, path: Path) -> Parsed:
         return Parsed(cues=parse_cues(read_text(path), path.name, webvtt=True))
@@ -96,7 +96,7 @@ class VttLoader:
 class SrtLoader:
     """SubRip (.srt) captions, including the common variant with dots for decimals."""
 
-    suffixes = (".srt",)
+    suffixes: tuple[str, ...] = (".srt",)
 
     def load(self, path: Path) -> Parsed:
         return Parsed(cues=parse_cues(read_text(path), path.name, webvtt=False))

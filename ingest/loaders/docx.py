@@ -57,7 +57,7 @@ def _body_items(document: Any) -> list[Any]:
 class DocxLoader:
     """Word .docx files (not the old binary .doc)."""
 
-    suffixes = (".docx",)
+    suffixes: tuple[str, ...] = (".docx",)
 
     def load(self, path: Path) -> Parsed:
         try:

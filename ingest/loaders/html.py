@@ -119,7 +119,7 @@ class _Extractor(HTMLParser):
 class HtmlLoader:
     """Saved web pages and exported HTML handouts."""
 
-    suffixes = (".html", ".htm")
+    suffixes: tuple[str, ...] = (".html", ".htm")
 
     def load(self, path: Path) -> Parsed:
         parser = _Extractor()

@@ -145,7 +145,7 @@ def markdown_blocks(body: str) -> tuple[list[Block], str]:
 class MarkdownLoader:
     """Markdown handouts; front matter may name the session and its metadata."""
 
-    suffixes = (".md", ".markdown")
+    suffixes: tuple[str, ...] = (".md", ".markdown")
 
     def load(self, path: Path) -> Parsed:
         front, body = split_front_matter(read_text(path), path.name)
@@ -163,7 +163,7 @@ class MarkdownLoader:
 class TextLoader:
     """Plain text: paragraphs separated by blank lines."""
 
-    suffixes = (".txt",)
+    suffixes: tuple[str, ...] = (".txt",)
 
     def load(self, path: Path) -> Parsed:
         paragraphs = re.split(r"\n\s*\n", read_text(path))

@@ -156,7 +156,7 @@ def _blocks(lines: list[_Line], outline: list[tuple[int, int, str]]) -> tuple[li
 class PdfLoader:
     """PDF files with a text layer; scanned PDFs are reported (they need OCR first)."""
 
-    suffixes = (".pdf",)
+    suffixes: tuple[str, ...] = (".pdf",)
 
     def load(self, path: Path) -> Parsed:
         import pypdf  # lazy: keeps `staffroom --help` fast
@@ -167,7 +167,7 @@ class PdfLoader:
             if reader.is_encrypted and not reader.decrypt(""):
                 raise LoaderError(f"{path.name}: the PDF is password-protected.")
             lines = [ln for i, page in enumerate(reader.pages) for ln in _page_lines(page, i + 1)]
-            meta_title = str((reader.metadata or {}).get("/Title") or "").strip()
+            meta_title = str(getattr(reader.metadata, "title", None) or "").strip()
             outline = _outline(reader)
         except LoaderError:
             raise

@@ -227,3 +227,16 @@ def test_front_matter_dates_give_the_same_sessions_on_the_next_run(tmp_path: Pat
     assert meta.date.startswith("2026-01-28") and meta.tags == ("questioning",)
     second = build_index(library, tmp_path / "index", FakeEmbedder())
     assert first.published and not second.published
+
+
+def test_identical_text_is_embedded_once_per_build(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    write_vtt(library / "a/recording.vtt", talk("co-teaching", 30))
+    write_vtt(library / "a/copy.vtt", talk("co-teaching", 30))
+    (library / "catalog.yaml").write_text(
+        "sessions:\n  - id: a\n    title: Co-teaching\n    files: [a/recording.vtt, a/copy.vtt]\n",
+        encoding="utf-8",
+    )
+    embedder = FakeEmbedder()
+    summary = build_index(library, tmp_path / "index", embedder)
+    assert summary.chunks == 2 * embedder.calls == 2 * summary.embedded
