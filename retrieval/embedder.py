@@ -100,7 +100,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._loaded().get_sentence_embedding_dimension())
+        model = self._loaded()
+        if hasattr(model, "get_embedding_dimension"):  # sentence-transformers >= 5
+            return int(model.get_embedding_dimension())
+        return int(model.get_sentence_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
@@ -116,7 +119,10 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         tokenizer = self._loaded().tokenizer
-        encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False)
+        # verbose=False: counting a long text is the point here, not a reason to warn.
+        encoded = tokenizer(
+            list(texts), add_special_tokens=False, truncation=False, verbose=False
+        )
         return [len(ids) for ids in encoded["input_ids"]]
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -124,10 +124,10 @@ class Snapshot:
             raw_sessions = json.loads((path / _SESSIONS).read_text(encoding="utf-8"))
             sessions = {sid: _session(value) for sid, value in raw_sessions.items()}
             files = json.loads((path / _FILES).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            vector_index = VectorIndex.load(path / _FAISS)
+            lexical = LexicalIndex.load(path / _LEXICAL)
+        except (OSError, ValueError, KeyError, TypeError, IndexError_) as err:
             raise IndexError_(f"The index in {path} is corrupt ({err}).", hint=_REBUILD_HINT) from err
-        vector_index = VectorIndex.load(path / _FAISS)
-        lexical = LexicalIndex.load(path / _LEXICAL)
         sizes = {len(chunks), vectors.shape[0], vector_index.size, lexical.size, meta["chunks"]}
         if len(sizes) != 1 or vectors.ndim != 2:
             raise IndexError_(

@@ -30,6 +30,9 @@ Hits = list[tuple[int, float]]
 class VectorIndex:
     """Inner-product search over L2-normalised vectors: exact when small, HNSW when large."""
 
+    # Subsets up to this size are scanned exactly even in an HNSW index (tests lower it).
+    exact_subset_max: int = EXACT_MAX
+
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
 
@@ -81,7 +84,7 @@ class VectorIndex:
         ids = ids[(ids >= 0) & (ids < self.size)]
         if len(ids) == 0:
             return [[] for _ in range(len(queries))]
-        if not self.approximate or len(ids) <= EXACT_MAX:
+        if not self.approximate or len(ids) <= self.exact_subset_max:
             return self._exact_subset(queries, ids, k)
         params = faiss.SearchParametersHNSW()
         params.sel = faiss.IDSelectorBatch(ids)
