@@ -179,3 +179,16 @@ def test_two_builds_at_once_serialise(tmp_path: Path) -> None:
     root = IndexRoot(tmp_path / "index")
     assert root.versions() == [root.current_version()]
     assert not list((tmp_path / "index").glob(".build-*"))
+
+
+def test_front_matter_of_the_wrong_type_skips_only_that_file(
+    tmp_path: Path, embedder: FakeEmbedder
+) -> None:
+    library = make_library(tmp_path / "lib")
+    (library / "extras/odd.md").write_text(
+        "---\ntags: {not: a list}\n---\n\nSome text.\n", encoding="utf-8"
+    )
+    summary = build_index(library, tmp_path / "index", embedder)
+    assert list(dict(summary.failed)) == ["extras/odd.md"]
+    assert "'tags' must be a list" in dict(summary.failed)["extras/odd.md"]
+    assert summary.published
