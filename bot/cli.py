@@ -215,24 +215,10 @@ def format_response(response: SearchResponse) -> str:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    searcher = _searcher(settings)
-    print("Staffroom — ask a question about teaching practice (type 'quit' to leave).")
-    while True:
-        try:
-            question = input("you> ").strip()
-        except EOFError:
-            print()
-            return 0
-        if question.lower() in {"quit", "exit", ":q"}:
-            return 0
-        if not question:
-            print("Ask me anything about your teaching, e.g. 'how do I run exit tickets?'")
-            continue
-        try:
-            print(format_response(searcher.search(question, k=TEXT_TOP)))
-        except StaffroomError as err:
-            print(err.user_text())
+    from bot.app import build
+    from bot.terminal import run_chat
+
+    return run_chat(build(_settings(args)).core)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -258,6 +244,51 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from store import migrate
+
+    settings = _settings(args)
+    url = settings.database_url_or_default
+    if args.action == "upgrade":
+        migrate.upgrade(url)
+    print(f"database at revision {migrate.current(url)}")
+    return 0
+
+
+def cmd_ideas(args: argparse.Namespace) -> int:
+    import ideas
+    from store import migrate
+    from store.db import Database
+
+    settings = _settings(args)
+    url = settings.database_url_or_default
+    migrate.upgrade(url)
+    database = Database.from_url(url)
+    try:
+        with database.session() as s:
+            if args.action == "export":
+                out = (
+                    open(args.output, "w", newline="", encoding="utf-8")
+                    if args.output
+                    else sys.stdout
+                )
+                try:
+                    rows = ideas.export_csv(s, out)
+                finally:
+                    if args.output:
+                        out.close()
+                if args.output:
+                    print(f"exported {rows} ideas to {args.output}", file=sys.stderr)
+                return 0
+            for idea in ideas.list_ideas(s, status=args.status or None):
+                print(
+                    f"#{idea.id:<5} {idea.status:<13} {idea.title}  ({idea.author_name or idea.author_id})"
+                )
+    finally:
+        database.dispose()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
@@ -279,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("ingest", parents=[common], help="index a session library folder (incremental)")
+    p = sub.add_parser(
+        "ingest", parents=[common], help="index a session library folder (incremental)"
+    )
     p.add_argument("path", nargs="?", help="library folder (default: STAFFROOM_LIBRARY)")
     p.add_argument("--full", action="store_true", help="re-read every file")
     p.set_defaults(func=cmd_ingest)
@@ -298,6 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="show the live index version and counts")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("db", parents=[common], help="database migrations (upgrade, current)")
+    p.add_argument("action", choices=["upgrade", "current"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("ideas", parents=[common], help="list or export the idea queue")
+    p.add_argument("action", choices=["list", "export"])
+    p.add_argument("--status", help="only ideas with this status (list)")
+    p.add_argument("--format", choices=["csv"], default="csv", help="export format")
+    p.add_argument("--output", "-o", help="export file (default: standard output)")
+    p.set_defaults(func=cmd_ideas)
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
