@@ -78,6 +78,44 @@ class Settings(BaseSettings):
         description="Slack Web API base URL (tests point it at a local fake).",
     )
 
+    # --- Microsoft Teams (Bot Framework) --------------------------------------------------
+    microsoft_app_id: str = Field(
+        "",
+        validation_alias=_env("MICROSOFT_APP_ID"),
+        description="Azure Bot app (client) id. Empty with an empty password = no-auth local "
+        "mode for the Bot Framework Emulator (see STAFFROOM_TEAMS).",
+    )
+    microsoft_app_password: str = Field(
+        "",
+        validation_alias=_env("MICROSOFT_APP_PASSWORD"),
+        description="Azure Bot client secret.",
+    )
+    microsoft_app_tenant_id: str = Field(
+        "",
+        validation_alias=_env("MICROSOFT_APP_TENANT_ID"),
+        description="Directory (tenant) id; required for a SingleTenant app.",
+    )
+    microsoft_app_type: str = Field(
+        "MultiTenant",
+        validation_alias=_env("MICROSOFT_APP_TYPE"),
+        description="Azure Bot app type: MultiTenant, SingleTenant or UserAssignedMSI.",
+    )
+    teams: str = Field(
+        "auto",
+        description="Serve Teams on POST /api/messages: auto (when MICROSOFT_APP_ID is set, or "
+        "without auth when listening on localhost), on, off.",
+    )
+    teams_review_conversation: str = Field(
+        "",
+        description="Teams channel conversation id (19:...@thread.tacv2) where new ideas are "
+        "posted for triage. Empty = no Teams review channel.",
+    )
+    teams_service_url: str = Field(
+        "https://smba.trafficmanager.net/teams/",
+        description="Bot Connector service URL for proactive posts to the review channel "
+        "(Teams tells the bot its own on every message; tests point it at a local fake).",
+    )
+
     @property
     def database_url_or_default(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'staffroom.db').as_posix()}"
