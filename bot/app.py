@@ -16,6 +16,7 @@ from bot.core import Core, Retriever
 if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.slack.app import SlackFrontEnd
+    from bot.teams.app import TeamsFrontEnd
     from retrieval.types import SessionMeta
     from store import Database
 
@@ -30,6 +31,7 @@ class Components:
     database: Database | None = None
     slack: SlackFrontEnd | None = None
     retriever: Retriever | None = None
+    teams: TeamsFrontEnd | None = None
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one."""
@@ -82,7 +84,36 @@ def build(settings: Settings, *, retriever: Retriever | None = None) -> Componen
             recent=lambda n: _recent_sessions(retriever, n),
             ideas=lambda platform, user: _user_ideas(database, platform, user),
         )
-    return Components(core=core, database=database, slack=slack, retriever=retriever)
+    teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
+    return Components(core=core, database=database, slack=slack, retriever=retriever, teams=teams)
+
+
+def teams_enabled(settings: Settings) -> bool:
+    """STAFFROOM_TEAMS: on, off, or auto (an app id is set, or no-auth on localhost only)."""
+    mode = settings.teams.strip().lower()
+    if mode in ("on", "off"):
+        return mode == "on"
+    return bool(settings.microsoft_app_id) or settings.host in ("127.0.0.1", "localhost", "::1")
+
+
+def _teams(
+    settings: Settings, core: Core, database: Database, retriever: Retriever
+) -> TeamsFrontEnd:
+    from bot.teams.app import TeamsFrontEnd
+    from bot.teams.auth import BotConfig, authentication
+    from bot.teams.refs import SqlConversationRefs
+
+    config = BotConfig.from_settings(settings)
+    if config.local:
+        log.warning("Teams runs WITHOUT authentication (no MICROSOFT_APP_ID): local use only")
+    return TeamsFrontEnd(
+        core,
+        authentication(config),
+        app_id=config.APP_ID,
+        refs=SqlConversationRefs(database),
+        service_url=settings.teams_service_url,
+        recent=lambda n: _recent_sessions(retriever, n),
+    )
 
 
 def _searcher(settings: Settings) -> Retriever:

@@ -1,6 +1,7 @@
 """The HTTP server behind ``staffroom serve``: Slack events and a health check on aiohttp.
 
-Later issues add ``/api/messages`` (Teams), ``/readyz`` and ``/metrics`` here.
+``/api/messages`` serves Microsoft Teams (Bot Framework). Later issues add ``/readyz`` and
+``/metrics`` here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def build_web_app(components: Components) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     if components.slack is not None:
         app.router.add_post("/slack/events", components.slack.handle_http)
+    if components.teams is not None:
+        app.router.add_post("/api/messages", components.teams.handle_http)
     app.router.add_get("/healthz", _healthz)
     return app
 
@@ -56,7 +59,11 @@ async def run(components: Components, host: str, port: int, app_token: str = "")
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    log.info("Staffroom listening on http://%s:%s (POST /slack/events, GET /healthz)", host, port)
+    log.info(
+        "Staffroom listening on http://%s:%s (POST /slack/events, /api/messages, GET /healthz)",
+        host,
+        port,
+    )
     socket_mode = None
     if app_token and components.slack is not None:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -81,3 +88,5 @@ async def run(components: Components, host: str, port: int, app_token: str = "")
         if socket_mode is not None:
             await socket_mode.close_async()
         await runner.cleanup()
+        if components.teams is not None:
+            await components.teams.close()

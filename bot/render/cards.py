@@ -1,0 +1,232 @@
+"""Adaptive Cards (Microsoft Teams) from the neutral model: pure functions, no botbuilder here.
+
+Cards use schema 1.4 so buttons can be ``Action.Execute`` (Universal Actions): a click comes
+back to the bot as an ``adaptiveCard/action`` invoke whose answer replaces the card in place.
+Teams refuses messages over ~100 KB, so a card is kept under ``MAX_CARD_BYTES`` by dropping
+snippets, then sessions. TextBlocks render Markdown, so text that came from a person or the
+library is escaped and links only ever go through ``Action.OpenUrl``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+from bot.flows.home import Home
+from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Action, Reply, SessionCard
+
+Card = dict[str, Any]
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.4"
+MAX_CARD_BYTES = 40_000  # Teams' hard limit is ~100 KB per message; stay far below it
+MAX_TEXT = 4000
+MAX_TITLE = 200
+FEEDBACK_ACTIONS = frozenset({FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL})
+NOTE_ID = "staffroom_note"
+_STYLES = {"primary": "positive", "danger": "destructive"}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
+_LINE_START = re.compile(r"^(\s*)(-|\d+\.)", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """Markdown syntax shown literally (Teams TextBlocks honour backslash escapes)."""
+    return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_block(text: str, **style: Any) -> Card:
+    return {"type": "TextBlock", "text": clip(text, MAX_TEXT), "wrap": True, **style}
+
+
+def card(body: list[Card], actions: list[Card] | None = None) -> Card:
+    """An Adaptive Card envelope with ``body`` and optional ``actions``."""
+    envelope: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        envelope["actions"] = actions
+    return envelope
+
+
+def attachment(content: Card) -> dict[str, Any]:
+    """The message attachment that carries one card."""
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def size(content: Card) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+
+
+def session_block(session: SessionCard, *, snippet: bool = True) -> Card:
+    """Title, presenter, snippet and tags; the moment to watch is a button that opens the link."""
+    items: list[Card] = [
+        text_block(f"**{escape(clip(session.title, MAX_TITLE))}**"),
+    ]
+    where = []
+    if session.presenter:
+        where.append(escape(session.presenter))
+    if session.moment and not (session.timed and session.link):
+        where.append(escape(session.moment))
+    if where:
+        items.append(text_block(" · ".join(where), isSubtle=True, spacing="None"))
+    if snippet and session.snippet:
+        items.append(text_block(f"“{escape(session.snippet)}”", size="Small"))
+    tags = [*session.grades, *session.subjects]
+    if tags:
+        items.append(text_block(escape(" · ".join(tags)), size="Small", isSubtle=True))
+    if session.link:
+        label = f"▶ Watch {session.moment}" if session.timed and session.moment else "Open"
+        items.append(
+            {
+                "type": "ActionSet",
+                "actions": [{"type": "Action.OpenUrl", "title": label, "url": session.link}],
+            }
+        )
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def execute(action: Action, data: dict[str, Any] | None = None) -> Card:
+    """A button that comes back as an ``adaptiveCard/action`` invoke with ``verb`` = action id."""
+    button: Card = {
+        "type": "Action.Execute",
+        "title": clip(action.label, 80),
+        "verb": action.action_id,
+        "data": data if data is not None else {"value": action.value},
+    }
+    if action.style in _STYLES:
+        button["style"] = _STYLES[action.style]
+    return button
+
+
+def reply_card(reply: Reply, *, note: str = "") -> Card:
+    """One reply as a card: answer line, small print, sessions, buttons, and an optional note.
+
+    Feedback buttons carry the reply itself (``reply_state``), so the card can be rebuilt with
+    the vote noted when the click comes back, on any server process, after any restart.
+    """
+    state = reply_state(reply) if _has_feedback(reply) else None
+    for snippets, sessions in ((True, reply.cards), (False, reply.cards), (False, ())):
+        shown = replace(reply, cards=tuple(sessions))
+        content = _reply_card(shown, snippets, note, state and reply_state(shown))
+        if size(content) <= MAX_CARD_BYTES:
+            return content
+    return _reply_card(replace(reply, cards=(), notes=()), False, note, None)
+
+
+def _reply_card(reply: Reply, snippets: bool, note: str, state: dict[str, Any] | None) -> Card:
+    body = [text_block(escape(reply.answer or reply.text))]
+    if reply.notes:
+        body.append(text_block(escape(" ".join(reply.notes)), size="Small", isSubtle=True))
+    body += [session_block(s, snippet=snippets) for s in reply.cards]
+    if note:
+        body.append(note_block(note))
+    actions = []
+    for action in reply.actions:
+        if action.action_id in FEEDBACK_ACTIONS and state is not None:
+            actions.append(execute(action, {"value": action.value, "reply": state}))
+        else:
+            actions.append(execute(action))
+    return card(body, actions)
+
+
+def note_block(note: str) -> Card:
+    return {**text_block(escape(note), size="Small", isSubtle=True), "id": NOTE_ID}
+
+
+def text_card(text: str) -> Card:
+    """A card that only says ``text`` (errors and confirmations answered to an invoke)."""
+    return card([text_block(escape(text))])
+
+
+def welcome_card(home: Home) -> Card:
+    """Sent when Staffroom is installed or a person joins: what it does, how to ask."""
+    body: list[Card] = [
+        text_block("**Hi, I'm Staffroom**", size="Large"),
+        text_block(
+            "I find the PD sessions in your district's library that answer a teaching "
+            "question, and the exact moment to watch. Message me here, or @mention me in a "
+            "channel."
+        ),
+        *(text_block(f"• {escape(line)}") for line in home.capabilities),
+    ]
+    if home.recent:
+        body.append(text_block("**Recent sessions**", spacing="Medium"))
+        body += [session_block(s, snippet=False) for s in home.recent[:5]]
+    return card(body)
+
+
+# --- the reply a feedback button carries ---------------------------------------------------
+
+
+def reply_state(reply: Reply) -> dict[str, Any]:
+    """What ``reply_from_state`` needs to draw the same card again."""
+    return {
+        "text": reply.text,
+        "answer": reply.answer,
+        "kind": reply.kind,
+        "question_id": reply.question_id,
+        "notes": list(reply.notes),
+        "actions": [[a.action_id, a.label, a.value, a.style] for a in reply.actions],
+        "cards": [
+            [c.title, c.presenter, c.moment, c.link, c.snippet, list(c.grades), list(c.subjects)]
+            + [c.timed]
+            for c in reply.cards
+        ],
+    }
+
+
+def reply_from_state(state: Any) -> Reply | None:
+    """The reply a feedback button carried, or None when it is missing or malformed."""
+    if not isinstance(state, dict):
+        return None
+    try:
+        sessions = tuple(
+            SessionCard(
+                title=_str(c[0]),
+                presenter=_str(c[1]),
+                moment=_str(c[2]),
+                link=_link(c[3]),
+                snippet=_str(c[4]),
+                grades=tuple(_str(g) for g in c[5]),
+                subjects=tuple(_str(s) for s in c[6]),
+                timed=bool(c[7]),
+            )
+            for c in state.get("cards", [])[:10]
+        )
+        actions = tuple(
+            Action(_str(a[0]), _str(a[1]), _str(a[2]), _str(a[3]))
+            for a in state.get("actions", [])[:5]
+        )
+        question_id = state.get("question_id")
+        return Reply(
+            text=_str(state.get("text", "")),
+            answer=_str(state.get("answer", "")),
+            cards=sessions,
+            actions=actions,
+            kind=_str(state.get("kind", "answer")),
+            question_id=question_id if isinstance(question_id, int) else None,
+            notes=tuple(_str(n) for n in state.get("notes", [])[:5]),
+        )
+    except (TypeError, IndexError, KeyError, ValueError):
+        return None
+
+
+def _has_feedback(reply: Reply) -> bool:
+    return any(a.action_id in FEEDBACK_ACTIONS for a in reply.actions)
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return clip(value, MAX_TEXT)
+
+
+def _link(value: Any) -> str:
+    """Only web links survive a round trip (a tampered button must not plant other schemes)."""
+    text = _str(value)
+    return text if text.startswith(("https://", "http://")) or not text else ""

@@ -1,0 +1,1 @@
+"""The Microsoft Teams front-end; everything botbuilder-specific lives in this package."""

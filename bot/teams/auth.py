@@ -1,0 +1,95 @@
+"""Bot Framework authentication: who may post activities to us, and how we post back.
+
+``ConfigurationBotFrameworkAuthentication`` reads a configuration object by attribute name;
+``BotConfig`` is that object, built from ``Settings``. With no app id and no password the
+adapter runs in the no-auth local mode the Bot Framework Emulator uses. Any failure to
+authenticate a request (a missing header, a token that is not a JWT, a bad signature) becomes a
+``PermissionError``, which the front-end answers with 401 before anything runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The attributes botbuilder's configuration-driven authentication reads."""
+
+    APP_ID: str = ""
+    APP_PASSWORD: str = ""
+    APP_TENANTID: str = ""
+    APP_TYPE: str = "MultiTenant"
+    # A private Bot Framework cloud (tests: a local key server); None = the public cloud.
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfig:
+        return cls(
+            APP_ID=settings.microsoft_app_id,
+            APP_PASSWORD=settings.microsoft_app_password,
+            APP_TENANTID=settings.microsoft_app_tenant_id,
+            APP_TYPE=settings.microsoft_app_type or "MultiTenant",
+        )
+
+    @property
+    def local(self) -> bool:
+        """True in the no-auth local mode (no app id)."""
+        return not self.APP_ID
+
+
+def authentication(config: BotConfig) -> BotFrameworkAuthentication:
+    return StrictAuthentication(ConfigurationBotFrameworkAuthentication(config))
+
+
+class StrictAuthentication(BotFrameworkAuthentication):
+    """Delegates to botbuilder; every authentication failure is a ``PermissionError``."""
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        try:
+            return await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as err:  # jwt decode errors, key fetch failures, ...
+            log.info("rejected a Teams request: %s: %s", type(err).__name__, err)
+            raise PermissionError("the request could not be authenticated") from err
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        raise PermissionError("streaming connections are not served")
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._inner.create_connector_factory(claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        return await self._inner.create_user_token_client(claims_identity)
+
+    def get_originating_audience(self) -> str:
+        return self._inner.get_originating_audience()
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)
