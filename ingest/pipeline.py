@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Bump when loaders or chunking change what they produce: every file is then re-read (vectors
 # are still reused wherever the embedded text comes out the same).
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 KEEP_VERSIONS = 3
 
 

@@ -70,7 +70,8 @@ def test_a_monologue_cue_is_split_but_keeps_its_times() -> None:
         counter=FakeEmbedder(),
     )
     assert len(chunks) >= 3
-    assert all(c.end == 95.0 for c in chunks)
+    assert chunks[0].start == 0.0 and chunks[0].text.startswith("Hello. word0.")
+    assert all(c.start == 10.0 for c in chunks[1:]) and all(c.end == 95.0 for c in chunks)
     assert _fits(chunks, FakeEmbedder())
 
 
