@@ -35,7 +35,7 @@ class RankConfig:
     candidates: int = 200
     # Adds support_weight * (mean of the next ``support_chunks`` chunk scores) to a session: one
     # that covers the question in several places beats a passing mention.
-    support_weight: float = 0.0
+    support_weight: float = 0.3
     support_chunks: int = 2
     # Moments: at most this many chunks per session, each within ``moment_margin`` of the best.
     max_moments: int = 3
@@ -50,6 +50,7 @@ class SessionRank:
     score: float
     rows: tuple[int, ...]
     chunk_scores: tuple[float, ...]
+    best_cosine: float  # the session's best chunk cosine: what "good match" is judged on
 
 
 def chunk_scores(dense: np.ndarray, coverage: np.ndarray, mode: Mode, cfg: RankConfig) -> np.ndarray:
@@ -90,13 +91,14 @@ def rank_sessions(
         w = cfg.lexical_weight
         scores = (best_dense + w * best_cov) / (1.0 + w)
     ranked = []
-    for sid, score in zip(sids, scores.tolist(), strict=True):
+    for sid, score, cosine in zip(sids, scores.tolist(), best_dense.tolist(), strict=True):
         idx = sorted(groups[sid], key=lambda i: (-per_chunk[i], int(rows[i])))
         ordered = [float(per_chunk[i]) for i in idx]
         support = ordered[1 : 1 + cfg.support_chunks]
         if cfg.support_weight and support:
             score += cfg.support_weight * sum(support) / cfg.support_chunks
-        ranked.append(SessionRank(sid, float(score), tuple(int(rows[i]) for i in idx), tuple(ordered)))
+        rows_out = tuple(int(rows[i]) for i in idx)
+        ranked.append(SessionRank(sid, float(score), rows_out, tuple(ordered), float(cosine)))
     ranked.sort(key=lambda r: (-r.score, r.session_id))
     return ranked
 

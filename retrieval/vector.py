@@ -20,9 +20,10 @@ from staffroom_errors import IndexError_
 EXACT_MAX = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
-# efSearch 128 gave recall@10 >= 0.99 against exact search on 50k clustered 384-d vectors
-# (bench/quality.py --hnsw); 0.95 is the floor the tests hold it to.
-HNSW_EF_SEARCH = 128
+# Recall@10 against exact search on 50k clustered, noisy 384-d vectors (bench/quality.py
+# --hnsw; a harder set than real embeddings): efSearch 64 -> 0.76, 128 -> 0.89, 256 -> 0.96.
+# 0.95 is the floor we want; the tests hold a smaller set to it.
+HNSW_EF_SEARCH = 256
 
 Hits = list[tuple[int, float]]
 
