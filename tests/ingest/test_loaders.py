@@ -211,3 +211,24 @@ def test_markdown_code_comments_are_not_headings_and_bold_may_wrap(tmp_path: Pat
     assert {b.heading for b in parsed.blocks} == {("Video editing",)}
     assert parsed.blocks[0].text == "Recordings help immediate review and catching up later."
     assert parsed.blocks[1].text.startswith("# This is the output from one section.")
+
+
+def test_pdf_with_one_font_size_takes_headings_from_its_bookmarks(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "plain.pdf"
+    pdf = canvas.Canvas(str(path))
+    for number, (title, body) in enumerate(
+        [("Norms", "Agree on three circle norms together."), ("Repair", "Ask the five questions.")]
+    ):
+        pdf.setFont("Helvetica", 11)
+        pdf.drawString(72, 720, body)
+        pdf.bookmarkPage(f"p{number}")
+        pdf.addOutlineEntry(title, f"p{number}", level=0)
+        pdf.showPage()
+    pdf.save()
+    blocks = load(path).blocks
+    assert [(b.text, b.heading, b.page) for b in blocks] == [
+        ("Agree on three circle norms together.", ("Norms",), 1),
+        ("Ask the five questions.", ("Repair",), 2),
+    ]
