@@ -2,9 +2,10 @@
 
 An invoke must be answered within 5 s, so each click runs as a task the invoke waits on for at
 most ``budget`` seconds; if it is slower, the invoke answers "working on it" at once and the
-task replaces the card when it finishes. The answer is an ``AdaptiveCardInvokeResponse``
-model handed to the adapter as a plain ``InvokeResponse`` body (botbuilder 4.17.1's own
-``on_adaptive_card_invoke`` path serialises it twice and answers 500).
+task replaces the card when it finishes. The answer is the plain JSON of an
+``AdaptiveCardInvokeResponse`` handed to the adapter as an ``InvokeResponse`` body (botbuilder
+4.17.1's own ``on_adaptive_card_invoke`` path serialises it twice and answers 500, and its
+model cannot carry the text value of a message answer).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
-
-from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Incoming, Reply
 from bot.render import cards
@@ -38,7 +37,7 @@ class CardActions:
     def __init__(self, core: Core, front: TeamsFrontEnd, budget: float) -> None:
         self.core, self.front, self.budget = core, front, budget
 
-    async def handle(self, raw: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    async def handle(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The invoke's answer: the card that replaces the clicked one, or a short message."""
         action = (raw.get("value") or {}).get("action") or {}
         verb = action.get("verb") if isinstance(action, dict) else None
@@ -100,9 +99,9 @@ class CardActions:
         await self.front.sender.update(where, replaced, card_activity(card))
 
 
-def _card(card: cards.Card) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=card)
+def _card(card: cards.Card) -> dict[str, Any]:
+    return {"statusCode": 200, "type": CARD, "value": card}
 
 
-def _message(text: str) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE, value=text)
+def _message(text: str) -> dict[str, Any]:
+    return {"statusCode": 200, "type": MESSAGE, "value": text}

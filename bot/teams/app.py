@@ -85,8 +85,7 @@ class TeamsFrontEnd:
             log.info("unauthenticated Teams request from %s", request.remote)
             return web.json_response({"error": "unauthorized"}, status=401)
         if isinstance(invoke, InvokeResponse):
-            body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
-            return web.json_response(body, status=invoke.status or 200)
+            return web.json_response(invoke.body, status=invoke.status or 200)
         return web.json_response({}, status=200)
 
     async def close(self) -> None:
@@ -100,17 +99,22 @@ class TeamsFrontEnd:
     async def _turn(self, raw: dict[str, Any], context: TurnContext) -> None:
         kind = raw.get("type")
         self._remember_service_url(raw)
-        if kind == ActivityTypes.message:
-            await self._on_message(raw)
-        elif kind == ActivityTypes.invoke and raw.get("name") == "adaptiveCard/action":
-            body = await self.actions.handle(raw)
-            await context.send_activity(
-                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(200, body))
-            )
-        elif kind == ActivityTypes.conversation_update:
-            await self._on_conversation_update(raw)
-        else:
-            log.debug("ignored a Teams %s activity (%s)", kind, raw.get("name", ""))
+        try:
+            if kind == ActivityTypes.message:
+                await self._on_message(raw)
+            elif kind == ActivityTypes.invoke and raw.get("name") == "adaptiveCard/action":
+                body = await self.actions.handle(raw)
+                invoke = InvokeResponse(status=200, body=body)
+                await context.send_activity(
+                    Activity(type=ActivityTypes.invoke_response, value=invoke)
+                )
+            elif kind == ActivityTypes.conversation_update:
+                await self._on_conversation_update(raw)
+            else:
+                log.debug("ignored a Teams %s activity (%s)", kind, raw.get("name", ""))
+        except Exception:
+            # Teams retries a failed delivery; a bug must not turn into a loop of them.
+            log.exception("failed to handle a Teams %s activity %s", kind, raw.get("id"))
 
     async def _on_message(self, raw: dict[str, Any]) -> None:
         if isinstance(raw.get("value"), dict) and not raw.get("text"):
