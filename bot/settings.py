@@ -105,11 +105,6 @@ class Settings(BaseSettings):
         description="Serve Teams on POST /api/messages: auto (when MICROSOFT_APP_ID is set, or "
         "without auth when listening on localhost), on, off.",
     )
-    teams_review_conversation: str = Field(
-        "",
-        description="Teams channel conversation id (19:...@thread.tacv2) where new ideas are "
-        "posted for triage. Empty = no Teams review channel.",
-    )
     teams_service_url: str = Field(
         "https://smba.trafficmanager.net/teams/",
         description="Bot Connector service URL for proactive posts to the review channel "
