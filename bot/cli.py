@@ -123,6 +123,8 @@ def _print_summary(console, summary) -> None:
     console.print(line)
     for path, reason in summary.failed:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
+    for warning in getattr(summary, "warnings", ()):
+        console.print(f"[yellow]note[/] {warning}")
     if summary.published:
         console.print(f"index version [bold]{summary.version}[/] is live")
     else:
