@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from bot.core import Core, Retriever
 
 if TYPE_CHECKING:
+    from bot.flows.triage import ReviewDesk
     from bot.settings import Settings
     from bot.slack.app import SlackFrontEnd
     from bot.teams.app import TeamsFrontEnd
+    from retrieval.embedder import Embedder
     from retrieval.types import SessionMeta
     from store import Database
 
@@ -32,6 +34,7 @@ class Components:
     slack: SlackFrontEnd | None = None
     retriever: Retriever | None = None
     teams: TeamsFrontEnd | None = None
+    review: ReviewDesk | None = None  # posts ideas for triage; serve retries failed posts
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one."""
@@ -48,8 +51,10 @@ class Components:
             self.database.dispose()
 
 
-def build(settings: Settings, *, retriever: Retriever | None = None) -> Components:
-    """Every part for ``settings``; ``retriever`` replaces the real searcher (tests, benches)."""
+def build(
+    settings: Settings, *, retriever: Retriever | None = None, embedder: Embedder | None = None
+) -> Components:
+    """Every part for ``settings``; ``retriever``/``embedder`` replace the real ones (tests)."""
     from bot.records import SqlRecords
     from retrieval.answer import build_synthesizer
     from store import Database
@@ -62,7 +67,8 @@ def build(settings: Settings, *, retriever: Retriever | None = None) -> Componen
             database.engine
         )  # one box, one file: keep it current; PostgreSQL migrates at deploy
     if retriever is None:
-        retriever = _searcher(settings)
+        embedder = embedder or _embedder(settings)
+        retriever = _searcher(settings, embedder)
     core = Core(
         retriever,
         SqlRecords(database),
@@ -85,7 +91,35 @@ def build(settings: Settings, *, retriever: Retriever | None = None) -> Componen
             ideas=lambda platform, user: _user_ideas(database, platform, user),
         )
     teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
-    return Components(core=core, database=database, slack=slack, retriever=retriever, teams=teams)
+    review = _idea_flows(settings, core, database, retriever, embedder)
+    return Components(
+        core=core, database=database, slack=slack, retriever=retriever, teams=teams, review=review
+    )
+
+
+def _idea_flows(
+    settings: Settings,
+    core: Core,
+    database: Database,
+    retriever: Retriever,
+    embedder: Embedder | None,
+) -> ReviewDesk:
+    """Pitch, triage, design questions and idea browsing on the core."""
+    from bot.flows.idea_views import IdeaDeps, channel_setting
+    from bot.flows.ideas_wiring import install
+    from ideas import Roles
+
+    deps = IdeaDeps(
+        database=database,
+        outbox=core.outbox,
+        roles=Roles.parse(settings.staff_users, settings.admin_users),
+        retriever=retriever,
+        embed=embedder.embed_documents if embedder is not None else None,
+        embed_model=getattr(embedder, "name", "") if embedder is not None else "",
+        review=channel_setting(settings.review_channel),
+        questions=channel_setting(settings.questions_channel),
+    )
+    return install(core, deps)
 
 
 def teams_enabled(settings: Settings) -> bool:
@@ -116,11 +150,15 @@ def _teams(
     )
 
 
-def _searcher(settings: Settings) -> Retriever:
+def _embedder(settings: Settings) -> Embedder:
     from retrieval.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
+
+
+def _searcher(settings: Settings, embedder: Embedder) -> Retriever:
     from retrieval.search import Searcher
 
-    embedder = SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
     return Searcher(settings.index_dir, embedder, threshold=settings.match_threshold)
 
 

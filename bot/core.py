@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot import intents
 from bot.flows import ask
-from bot.messages import Incoming, Reply
+from bot.forms import FormSpec, Values
+from bot.messages import Form, Incoming, Reply
+from bot.outbox import Outbox
 from bot.records import Records, UserState
 from staffroom_errors import IdeaError, InputError, StaffroomError
 
@@ -53,7 +55,12 @@ class Turn:
     state: UserState
 
 
-Handler = Callable[[Turn], Awaitable[list[Reply]]]
+# A handler returns None to say "not mine after all" (e.g. "ideas for warm-ups"): it is asked.
+Handler = Callable[[Turn], Awaitable[list[Reply] | None]]
+# A thread hook returns None when the thread is not one it knows (review threads, announcements).
+ThreadHook = Callable[[Incoming], Awaitable[list[Reply] | None]]
+# Surfaces where the user chose a command explicitly: keywords win over an active flow there.
+EXPLICIT_SURFACES = frozenset({"command", "action"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class Core:
         # CPU-bound searches share a small pool so 20 questions do not fight over 2 cores.
         self._search_pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
         self._handlers: dict[str, _Registered] = {}
+        self._forms: dict[str, FormSpec] = {}
+        self._thread_hooks: list[ThreadHook] = []
+        self.outbox = Outbox()  # front-ends register their platform's courier here
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
 
     # --- wiring ------------------------------------------------------------------------
@@ -90,6 +100,13 @@ class Core:
     def register(self, intent: str, handler: Handler, *, help: str = "") -> None:
         """Route messages starting with ``intent`` (and users whose state is in that flow)."""
         self._handlers[intent] = _Registered(handler, help)
+
+    def register_form(self, form_id: str, spec: FormSpec) -> None:
+        self._forms[form_id] = spec
+
+    def register_thread_hook(self, hook: ThreadHook) -> None:
+        """Offer every reply in a channel thread to ``hook`` (first one that answers wins)."""
+        self._thread_hooks.append(hook)
 
     @property
     def intents(self) -> frozenset[str]:
@@ -102,8 +119,14 @@ class Core:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Every reply to one message; never raises."""
+        return await self._guarded(incoming, partial(self._route, incoming))
+
+    async def _guarded(
+        self, incoming: Incoming, work: Callable[[], Awaitable[T]]
+    ) -> T | list[Reply]:
+        """``work()``, with errors turned into one friendly reply (the one place that does)."""
         try:
-            return await self._route(incoming)
+            return await work()
         except StaffroomError as err:
             # The user's own mistakes are routine; our faults (index, search, database) are not.
             level = logging.INFO if isinstance(err, InputError | IdeaError) else logging.ERROR
@@ -125,6 +148,49 @@ class Core:
                 incoming.conversation_id,
             )
             return [Reply(text=TRY_AGAIN, kind="error")]
+
+    def form(self, form_id: str, context: str, who: Incoming) -> Form | Reply:
+        """The form to open, or why not (no I/O: a front-end opens it within Slack's 3 s)."""
+        spec = self._forms.get(form_id)
+        if spec is None:
+            return Reply(text="That button has expired. Please start again.", kind="error")
+        try:
+            if spec.guard is not None:
+                spec.guard(who)
+            return spec.build(context)
+        except StaffroomError as err:
+            return Reply(text=err.user_text(), kind="error", ephemeral=True)
+        except Exception:
+            log.exception("building form %s (%r) failed", form_id, context)
+            return Reply(text=TRY_AGAIN, kind="error", ephemeral=True)
+
+    def check_form(self, form_id: str, values: Values) -> dict[str, str]:
+        """Field errors to show in the form before it closes; {} when it may be submitted."""
+        spec = self._forms.get(form_id)
+        if spec is None:
+            return {}
+        try:
+            return spec.check(values)
+        except Exception:
+            log.exception("checking form %s failed", form_id)
+            return {}
+
+    async def submit_form(
+        self, incoming: Incoming, form_id: str, context: str, values: Values
+    ) -> list[Reply]:
+        """What a submitted form does; never raises (errors become replies)."""
+        spec = self._forms.get(form_id)
+        if spec is None:
+            return [Reply(text="That form has expired. Please start again.", kind="error")]
+        return await self._guarded(incoming, partial(spec.submit, incoming, context, values))
+
+    async def thread_reply(self, incoming: Incoming) -> list[Reply] | None:
+        """A reply in a channel thread: a hook's replies, or None when no hook knows the thread."""
+        for hook in self._thread_hooks:
+            replies = await self._guarded(incoming, partial(hook, incoming))
+            if replies is not None:
+                return replies
+        return None
 
     async def feedback(self, incoming: Incoming, question_id: int, helpful: bool) -> Reply:
         """Record a 👍/👎 on an answer; the reply's text confirms it."""
@@ -182,7 +248,9 @@ class Core:
         text = intents.normalize(incoming.text)
         intent = intents.parse(text, self.intents)
         state = await self._db(self.records.load_state, incoming.platform, incoming.user_id)
-        if state.flow in self._handlers and intent.name not in ("help", *self._handlers):
+        explicit = incoming.surface in EXPLICIT_SURFACES and intent.name in self._handlers
+        if state.flow in self._handlers and intent.name != "help" and not explicit:
+            # Free typing inside a flow is an answer, even "idea: ..." or "question ...".
             intent = intents.Intent(state.flow, text)
         turn = Turn(incoming, intent, state)
         if intent.name == "empty":
@@ -192,7 +260,10 @@ class Core:
         if intent.name == "feedback":
             return await self._text_feedback(turn)
         if intent.name in self._handlers:
-            return await self._handlers[intent.name].handler(turn)
+            replies = await self._handlers[intent.name].handler(turn)
+            if replies is not None:
+                return replies
+            turn = replace(turn, intent=intents.Intent("ask", text))
         return await self._ask(turn)
 
     def _help(self) -> Reply:

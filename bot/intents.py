@@ -12,7 +12,15 @@ from dataclasses import dataclass
 HELP_WORDS = frozenset({"help", "?", "commands", "what can you do", "hi", "hello"})
 FEEDBACK_WORD = "feedback"
 # Keywords later issues plug into; the core only routes them when a handler is registered.
-HOOK_INTENTS = ("pitch", "ideas", "idea", "triage", "reindex", "question")
+HOOK_INTENTS = ("pitch", "ideas", "idea", "triage", "reindex", "question", "questions")
+# Whole phrases that mean a keyword (routed only when the keyword's handler is registered).
+PHRASES: dict[str, str] = {
+    "i have an idea": "pitch",
+    "i've got an idea": "pitch",
+    "i have a idea": "pitch",
+    "pitch an idea": "pitch",
+    "new idea": "pitch",
+}
 
 _POSITIVE = frozenset({"good", "helpful", "yes", "up", "+1", "👍", "great", "thanks"})
 _NEGATIVE = frozenset({"bad", "not", "no", "down", "-1", "👎", "unhelpful", "wrong"})
@@ -38,6 +46,9 @@ def parse(text: str, registered: frozenset[str] = frozenset()) -> Intent:
         return Intent("empty", "")
     if lowered in HELP_WORDS:
         return Intent("help", "")
+    phrase = PHRASES.get(lowered.rstrip("!.:?"))
+    if phrase is not None and phrase in registered:
+        return Intent(phrase, "")
     word, _, rest = text.partition(" ")
     keyword = word.lower().rstrip(":")
     if keyword == FEEDBACK_WORD:

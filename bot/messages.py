@@ -24,6 +24,8 @@ class Incoming:
     surface: str = "mention"
     user_name: str = ""
     event_id: str = ""  # the platform's delivery id, used to drop retries
+    message_id: str = ""  # the message's own id (Slack ts): stored with comments, once
+    private: bool = False  # only the user sees this conversation (a DM, a personal chat)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Action:
     label: str
     value: str
     style: str = ""  # "", "primary" or "danger"
+    typed: str = ""  # what to type instead where there are no buttons (the terminal)
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,55 @@ class Reply:
     kind: str = "text"  # "answer", "no_match", "help", "hint", "error", "feedback", ...
     question_id: int | None = None  # set on answers, so feedback and later edits find them
     notes: tuple[str, ...] = field(default=())  # small print under the answer
+    ideas: tuple[IdeaCard, ...] = ()  # idea summaries (a review post, `idea 12`, lists)
+    form: Form | None = None  # a form to open (a Slack modal); ``text`` says how to type it
+
+
+@dataclass(frozen=True)
+class IdeaCard:
+    """One idea as every surface shows it; all text is the user's, escaped by the renderer."""
+
+    number: int
+    title: str
+    status: str  # the status label: "under review"
+    author: str = ""
+    lines: tuple[tuple[str, str], ...] = ()  # (label, value) in pitch order
+    will_try: int = 0
+    tried: int = 0
+    question: str = ""  # the design question it answers
+    sessions: tuple[str, ...] = ()  # "“Exit Tickets” covers this at 12:31"
+    history: tuple[str, ...] = ()  # audit trail and comments, oldest first
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form; ``hint`` is the example answer shown as a placeholder."""
+
+    key: str
+    label: str
+    hint: str = ""
+    required: bool = True
+    max_len: int = 3000
+    multiline: bool = False
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form the user fills in at once; ``context`` comes back unchanged with the values."""
+
+    form_id: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...]
+    context: str = ""
+    intro: str = ""
 
 
 # Action ids the core owns; front-ends route clicks on them to ``Core.feedback``.
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
+# A click on SAY is the user typing its ``value``: front-ends hand it to ``Core.handle``.
+SAY = "staffroom_say"
+# A click on OPEN_FORM opens ``Core.form(*value.split("|", 1))`` at once (Slack: views.open).
+OPEN_FORM = "staffroom_form"

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
+import uuid
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -16,6 +19,7 @@ from aiohttp import web
 from bot.app import Components
 
 if TYPE_CHECKING:
+    from bot.flows.triage import ReviewDesk
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,12 +51,40 @@ def serve(settings: Settings) -> None:
     )
     components = build(settings)
     try:
-        asyncio.run(run(components, settings.host, settings.port, settings.slack_app_token))
+        asyncio.run(
+            run(
+                components,
+                settings.host,
+                settings.port,
+                settings.slack_app_token,
+                retry_seconds=settings.review_retry_seconds,
+            )
+        )
     finally:
         components.close()
 
 
-async def run(components: Components, host: str, port: int, app_token: str = "") -> None:
+async def retry_review_posts(desk: ReviewDesk, every: float) -> None:
+    """Forever: post ideas whose review post failed (one replica at a time, by a DB lock)."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    while True:
+        try:
+            posted = await desk.retry_pending(holder)
+            if posted:
+                log.info("posted %s pending idea(s) to the review channel", posted)
+        except Exception:
+            log.exception("retrying review posts failed; trying again in %ss", every)
+        await asyncio.sleep(every)
+
+
+async def run(
+    components: Components,
+    host: str,
+    port: int,
+    app_token: str = "",
+    *,
+    retry_seconds: float = 60.0,
+) -> None:
     """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled."""
     await asyncio.to_thread(components.warm_up)
     runner = web.AppRunner(build_web_app(components))
@@ -80,9 +112,16 @@ async def run(components: Components, host: str, port: int, app_token: str = "")
             signals.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
+    retrying = (
+        asyncio.create_task(retry_review_posts(components.review, retry_seconds))
+        if components.review is not None
+        else None
+    )
     try:
         await stop.wait()
     finally:
+        if retrying is not None:
+            retrying.cancel()
         for sig in signals:
             loop.remove_signal_handler(sig)
         if socket_mode is not None:

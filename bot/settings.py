@@ -162,3 +162,20 @@ class Settings(BaseSettings):
         "",
         description="Admins who may re-index (and triage): user ids as for STAFFROOM_STAFF_USERS.",
     )
+
+    # --- idea queue ----------------------------------------------------------------------
+    review_channel: str = Field(
+        "",
+        description="Channel where each new idea is posted for triage: a Slack channel id, or "
+        "teams:<conversation id>. Empty = ideas wait as pending posts.",
+    )
+    questions_channel: str = Field(
+        "",
+        description="Channel where design questions are announced (same form as "
+        "STAFFROOM_REVIEW_CHANNEL). Empty = not announced.",
+    )
+    review_retry_seconds: float = Field(
+        60.0,
+        description="How often `staffroom serve` retries review posts that failed.",
+        gt=0,
+    )

@@ -7,10 +7,21 @@ through ``escape`` so ``<!channel>`` in a question never pings anyone.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.flows.home import Home
-from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Reply, SessionCard
+from bot.messages import (
+    FEEDBACK_HELPFUL,
+    FEEDBACK_NOT_HELPFUL,
+    OPEN_FORM,
+    SAY,
+    Action,
+    Form,
+    IdeaCard,
+    Reply,
+    SessionCard,
+)
 
 Block = dict[str, Any]
 
@@ -22,6 +33,13 @@ MAX_FALLBACK = 3900  # chat.postMessage truncates ``text`` past 40,000; keep not
 FEEDBACK_ACTIONS = frozenset({FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL})
 FEEDBACK_BLOCK = "staffroom_feedback"
 FEEDBACK_NOTE = "staffroom_feedback_note"
+FORM_CALLBACK = "staffroom_form"  # every modal built from a neutral Form
+FORM_INPUT = "value"  # the action_id of each input (its block_id is the field key)
+MAX_PLACEHOLDER = 150
+MAX_INPUT = 3000
+HISTORY_LINES = 10
+# Buttons several of which may share one action_id; Slack needs them unique in a block.
+_NUMBERED = (SAY, OPEN_FORM)
 
 
 def escape(text: str) -> str:
@@ -71,12 +89,40 @@ def card_blocks(card: SessionCard) -> list[Block]:
     return blocks
 
 
+def idea_blocks(card: IdeaCard) -> list[Block]:
+    """An idea: number, title and status, who pitched it, its fields, tries, sessions, history."""
+    head = [f"*#{card.number} {escape(card.title)}* · _{escape(card.status)}_"]
+    if card.author:
+        head.append(f"Pitched by {escape(card.author)}")
+    if card.question:
+        head.append(f"Answers design question: “{escape(card.question)}”")
+    blocks = [section("\n".join(head))]
+    if card.lines:
+        body = "\n".join(f"*{escape(label)}:* {escape(value)}" for label, value in card.lines)
+        blocks.append(section(body))
+    rooms = "classroom" if card.tried == 1 else "classrooms"
+    small = [f"✅ Tried in {card.tried} {rooms} · 🙋 {card.will_try} would try it"]
+    small += [f"🎬 {escape(line)}" for line in card.sessions]
+    blocks.append(context("\n".join(small)))
+    if card.history:
+        shown = card.history[-HISTORY_LINES:]
+        more = len(card.history) - len(shown)
+        lines = ([f"…{more} earlier"] if more else []) + [escape(h) for h in shown]
+        blocks.append(context("\n".join(lines)))
+    return blocks
+
+
 def reply_blocks(reply: Reply, max_blocks: int = MAX_BLOCKS) -> list[Block]:
-    """The blocks of one reply: answer line, notes, cards, buttons (buttons always kept)."""
+    """The blocks of one reply: answer line, notes, ideas, cards, buttons (buttons always kept)."""
     blocks: list[Block] = [section(escape(reply.answer or reply.text))]
     if reply.notes:
         blocks.append(context(escape(" ".join(reply.notes))))
     tail = [_actions(reply)] if reply.actions else []
+    for idea in reply.ideas:
+        piece = [{"type": "divider"}, *idea_blocks(idea)]
+        if len(blocks) + len(piece) + len(tail) > max_blocks:
+            break
+        blocks += piece
     for card in reply.cards:
         piece = [{"type": "divider"}, *card_blocks(card)]
         if len(blocks) + len(piece) + len(tail) > max_blocks:
@@ -105,11 +151,62 @@ def reply_view(reply: Reply, title: str = "Staffroom") -> dict[str, Any]:
     return _modal(title, reply_blocks(reply, MAX_VIEW_BLOCKS))
 
 
+def form_view(form: Form, metadata: dict[str, str]) -> dict[str, Any]:
+    """A neutral form as a modal; ``metadata`` comes back in the view_submission."""
+    blocks: list[Block] = [context(escape(form.intro))] if form.intro else []
+    for f in form.fields:
+        element: Block = {
+            "type": "plain_text_input",
+            "action_id": FORM_INPUT,
+            "multiline": f.multiline,
+            "max_length": min(f.max_len, MAX_INPUT),
+        }
+        if f.hint:
+            element["placeholder"] = {"type": "plain_text", "text": clip(f.hint, MAX_PLACEHOLDER)}
+        if f.value:
+            element["initial_value"] = f.value[:MAX_INPUT]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f.key,
+                "optional": not f.required,
+                "label": {"type": "plain_text", "text": clip(f.label, 2000)},
+                "element": element,
+            }
+        )
+    return {
+        **_modal(form.title, blocks),
+        "callback_id": FORM_CALLBACK,
+        "private_metadata": json.dumps(metadata)[:3000],
+        "submit": {"type": "plain_text", "text": clip(form.submit, 24)},
+        "close": {"type": "plain_text", "text": "Cancel"},
+    }
+
+
+def form_values(view: dict[str, Any]) -> dict[str, str]:
+    """{field key: typed text} from a submitted modal built by ``form_view``."""
+    state = (view.get("state") or {}).get("values") or {}
+    out = {}
+    for key, inputs in state.items():
+        value = (inputs or {}).get(FORM_INPUT) or {}
+        out[str(key)] = str(value.get("value") or "")
+    return out
+
+
+HOME_ACTIONS = (
+    Action(SAY, "💡 Pitch an idea", "pitch", "primary"),
+    Action(OPEN_FORM, "📝 Pitch with a form", "pitch|"),
+    Action(SAY, "My ideas", "ideas mine"),
+    Action(SAY, "Design questions", "questions"),
+)
+
+
 def home_view(home: Home) -> dict[str, Any]:
     """The App Home tab."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "What Staffroom can do"}},
         *(section(f"• {line}") for line in home.capabilities),  # our own text: mrkdwn as is
+        _actions(Reply(text="", actions=HOME_ACTIONS)),
         {"type": "divider"},
         {"type": "header", "text": {"type": "plain_text", "text": "Recent sessions"}},
     ]
@@ -140,10 +237,11 @@ def _modal(title: str, blocks: list[Block]) -> dict[str, Any]:
 
 def _actions(reply: Reply) -> Block:
     elements = []
-    for action in reply.actions[:25]:
+    for n, action in enumerate(reply.actions[:25]):
+        numbered = action.action_id in _NUMBERED
         button: Block = {
             "type": "button",
-            "action_id": action.action_id,
+            "action_id": f"{action.action_id}.{n}" if numbered else action.action_id,
             "text": {"type": "plain_text", "text": clip(action.label, MAX_BUTTON), "emoji": True},
             "value": action.value[:2000],
         }

@@ -9,7 +9,10 @@ a restart or on another server process.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -19,9 +22,18 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.core import Core
 from bot.flows.home import RecentSessions, UserIdeas, build_home
-from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Incoming, Reply
+from bot.messages import (
+    FEEDBACK_HELPFUL,
+    FEEDBACK_NOT_HELPFUL,
+    OPEN_FORM,
+    SAY,
+    Form,
+    Incoming,
+    Reply,
+)
 from bot.render import blocks
 from bot.slack import incoming as to_incoming
+from bot.slack.courier import SlackCourier
 from bot.slack.guard import BadBody, check_body
 from bot.slack.poster import Poster, web_client
 
@@ -55,6 +67,10 @@ class SlackFrontEnd:
         self.app.shortcut(SHORTCUT_ID)(self._on_shortcut)
         self.app.action(FEEDBACK_HELPFUL)(self._on_feedback)
         self.app.action(FEEDBACK_NOT_HELPFUL)(self._on_feedback)
+        self.app.action(re.compile(rf"^{SAY}(\.\d+)?$"))(self._on_say)
+        self.app.action(re.compile(rf"^{OPEN_FORM}(\.\d+)?$"))(self._on_open_form)
+        self.app.view(blocks.FORM_CALLBACK)(self._on_form_submitted)
+        core.outbox.register(to_incoming.PLATFORM, SlackCourier(self.poster))
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Check the body's shape, then let bolt verify the signature and dispatch."""
@@ -75,15 +91,39 @@ class SlackFrontEnd:
     async def _on_mention(self, body: dict[str, Any], context: dict[str, Any]) -> None:
         if await self._first_delivery(body):
             incoming = to_incoming.from_event(body, context.get("bot_user_id") or "")
+            if to_incoming.in_thread(body["event"]) and await self._thread_reply(incoming):
+                return
             await self._answer(incoming)
 
     async def _on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
     ) -> None:
+        bot_user = context.get("bot_user_id") or ""
         if to_incoming.skip_message(event):
             return
+        if event.get("channel_type") != "im":
+            # Channel replies matter only in threads we know (review posts, announcements);
+            # one that mentions us arrives as app_mention too and is handled there.
+            mentioned = bool(bot_user) and f"<@{bot_user}>" in str(event.get("text", ""))
+            if to_incoming.in_thread(event) and not mentioned and await self._first_delivery(body):
+                await self._thread_reply(to_incoming.from_event(body, bot_user))
+            return
         if await self._first_delivery(body):
-            await self._answer(to_incoming.from_event(body, context.get("bot_user_id") or ""))
+            await self._answer(to_incoming.from_event(body, bot_user))
+
+    async def _thread_reply(self, incoming: Incoming) -> bool:
+        """Offer a thread reply to the core's thread hooks; False when none knows the thread."""
+        replies = await self.core.thread_reply(incoming)
+        if replies is None:
+            return False
+        for reply in replies:
+            await self.poster.post(
+                reply,
+                channel=incoming.conversation_id,
+                user=incoming.user_id,
+                thread_ts=incoming.thread_id,
+            )
+        return True
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -126,6 +166,10 @@ class SlackFrontEnd:
         await ack()
         incoming = to_incoming.from_command(command)
         for reply in await self.core.handle(incoming):
+            if reply.form is not None and await self._open(
+                str(command.get("trigger_id", "")), reply.form, incoming
+            ):
+                continue
             # Replies go through response_url: they work even where the bot is not a member.
             if (
                 await _respond(respond, blocks.reply_message(reply), where=incoming)
@@ -208,6 +252,84 @@ class SlackFrontEnd:
             await _respond(respond, update, where=incoming, replace=True)
         else:
             await _respond(respond, {"text": blocks.escape(note.text)}, where=incoming)
+
+    # --- buttons that speak for the user, and forms (modals) -----------------------------------
+
+    async def _on_say(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        incoming = to_incoming.from_action(body, str(action.get("value", "")))
+        await self._deliver_click(body, incoming, await self.core.handle(incoming), respond)
+
+    async def _on_open_form(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        form_id, _, form_context = str(action.get("value", "")).partition("|")
+        incoming = to_incoming.from_action(body)
+        form = self.core.form(form_id, form_context, incoming)  # no I/O: trigger_id lives 3 s
+        if isinstance(form, Reply):
+            await self._deliver_click(body, incoming, [form], respond)
+        elif not await self._open(str(body.get("trigger_id", "")), form, incoming):
+            note = Reply(text="I couldn't open the form. Please try again.", ephemeral=True)
+            await self._deliver_click(body, incoming, [note], respond)
+
+    async def _open(self, trigger_id: str, form: Form, incoming: Incoming) -> bool:
+        metadata = {"form": form.form_id, "context": form.context}
+        opened = await self.poster.call(
+            "views.open",
+            user=incoming.user_id,
+            trigger_id=trigger_id,
+            view=blocks.form_view(form, metadata),
+        )
+        return opened is not None
+
+    async def _on_form_submitted(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            form_id, form_context = str(metadata["form"]), str(metadata.get("context", ""))
+        except (ValueError, KeyError, TypeError):
+            log.warning("form submission without our metadata: %r", view.get("private_metadata"))
+            await ack()
+            return
+        values = blocks.form_values(view)
+        errors = self.core.check_form(form_id, values)
+        if errors:  # shown under the fields; the modal stays open with what was typed
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        incoming = to_incoming.from_view(body)
+        for reply in await self.core.submit_form(incoming, form_id, form_context, values):
+            await self.poster.post(
+                replace(reply, ephemeral=False), channel=incoming.user_id, user=incoming.user_id
+            )
+
+    async def _deliver_click(
+        self, body: dict[str, Any], incoming: Incoming, replies: list[Reply], respond: Any
+    ) -> None:
+        """Replies to a click: DMs from the home tab, the DM itself, else only the clicker."""
+        container = body.get("container") or {}
+        for reply in replies:
+            if reply.form is not None and await self._open(
+                str(body.get("trigger_id", "")), reply.form, incoming
+            ):
+                continue
+            if container.get("type") == "view" or not incoming.conversation_id:
+                await self.poster.post(
+                    replace(reply, ephemeral=False), channel=incoming.user_id, user=incoming.user_id
+                )
+            elif container.get("is_ephemeral"):
+                await _respond(respond, blocks.reply_message(reply), where=incoming)
+            else:
+                await self.poster.post(
+                    replace(reply, ephemeral=not incoming.private),
+                    channel=incoming.conversation_id,
+                    user=incoming.user_id,
+                    thread_ts=str(container.get("thread_ts", "")),
+                )
 
 
 async def _respond(

@@ -31,7 +31,7 @@ def plain_text(text: str, bot_user_id: str = "") -> str:
 def from_event(body: dict[str, Any], bot_user_id: str = "") -> Incoming:
     """An app_mention (answered in its thread) or a direct message."""
     event = body["event"]
-    is_dm = event.get("channel_type") == "im" or event.get("type") == "message"
+    is_dm = event.get("channel_type") == "im"
     thread = event.get("thread_ts") or ("" if is_dm else event.get("ts", ""))
     return Incoming(
         platform=PLATFORM,
@@ -41,7 +41,15 @@ def from_event(body: dict[str, Any], bot_user_id: str = "") -> Incoming:
         text=plain_text(str(event.get("text", "")), bot_user_id),
         surface="dm" if is_dm else "mention",
         event_id=str(body.get("event_id", "")),
+        message_id=str(event.get("ts", "")),
+        private=is_dm,
     )
+
+
+def in_thread(event: dict[str, Any]) -> bool:
+    """True for a reply inside a thread (not the thread's first message)."""
+    thread = event.get("thread_ts")
+    return bool(thread) and thread != event.get("ts")
 
 
 def from_command(command: dict[str, Any]) -> Incoming:
@@ -72,29 +80,49 @@ def from_shortcut(payload: dict[str, Any]) -> Incoming:
     )
 
 
-def from_action(payload: dict[str, Any]) -> Incoming:
-    """Who clicked a button, and where."""
+def from_action(payload: dict[str, Any], text: str = "") -> Incoming:
+    """Who clicked a button, and where; ``text`` is what the button says on their behalf."""
     channel = payload.get("channel") or {}
     container = payload.get("container") or {}
+    conversation = str(channel.get("id") or container.get("channel_id", ""))
     return Incoming(
         platform=PLATFORM,
         user_id=_user(payload)[0],
-        conversation_id=str(channel.get("id") or container.get("channel_id", "")),
+        conversation_id=conversation,
         thread_id=str(container.get("thread_ts", "")),
-        text="",
+        text=text,
         surface="action",
         user_name=_user(payload)[1],
+        private=conversation.startswith("D"),  # Slack's DM channel ids start with D
+    )
+
+
+def from_view(payload: dict[str, Any]) -> Incoming:
+    """Who submitted a modal."""
+    user_id, name = _user(payload)
+    return Incoming(
+        platform=PLATFORM,
+        user_id=user_id,
+        conversation_id=user_id,
+        thread_id="",
+        text="",
+        surface="action",
+        user_name=name,
     )
 
 
 def skip_message(event: dict[str, Any]) -> bool:
-    """True for message events that are not a person writing to us in a DM."""
+    """True for message events that are not a person writing (edits, joins, bots)."""
+    subtype = event.get("subtype")
     return bool(
-        event.get("channel_type") != "im"
-        or event.get("subtype")
+        (subtype and subtype not in WRITTEN_SUBTYPES)
         or event.get("bot_id")
         or not event.get("user")
     )
+
+
+# Subtypes that are still a person writing; every other subtype (edits, joins...) is skipped.
+WRITTEN_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 
 
 def _user(payload: dict[str, Any]) -> tuple[str, str]:

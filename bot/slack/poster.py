@@ -98,6 +98,14 @@ class Poster:
             log.error("Slack post failed: %r (channel=%s user=%s)", err, channel, user)
         return ""
 
+    async def deliver(self, message: dict[str, Any], *, channel: str, thread_ts: str = "") -> str:
+        """Post ``message``; its ts, or raises ``SlackApiError`` / a network error (for retries)."""
+        await self._pacer.wait(channel)
+        response = await self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts or None, unfurl_links=False, **message
+        )
+        return str(response.get("ts", ""))
+
     async def update(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
         try:
             await self.client.chat_update(channel=channel, ts=ts, **message)

@@ -1,0 +1,141 @@
+"""Design questions: staff open one ("How might we ...?"), it is announced, teachers pitch to it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+
+import ideas
+from bot.core import Turn
+from bot.flows.idea_views import IdeaDeps, in_session
+from bot.flows.pitch import PitchFlow
+from bot.messages import SAY, Action, Incoming, Reply
+from bot.outbox import message_ref
+from staffroom_errors import InputError
+from store import DesignQuestion
+
+_NEW = re.compile(r"new\s+(.+?)(?:\s+by\s+(\S+))?", re.S | re.I)
+
+
+def parse_new(args: str) -> tuple[str, date | None] | None:
+    """ "new How might we ...? by 2025-06-01" -> (text, deadline); None when not "new ..."."""
+    m = _NEW.fullmatch(args.strip())
+    if m is None:
+        return None
+    text, when = m.group(1).strip(), m.group(2)
+    if when is None:
+        return text, None
+    try:
+        return text, date.fromisoformat(when)
+    except ValueError:
+        raise InputError(
+            f"I couldn't read the deadline {when!r}.", hint="Write it as YYYY-MM-DD."
+        ) from None
+
+
+def announcement(q: DesignQuestion) -> Reply:
+    until = f" Pitches welcome until {q.deadline.isoformat()}." if q.deadline else ""
+    return Reply(
+        text=f"💡 Design question #{q.id}: “{q.text}”{until}\n"
+        "Have a practice that answers it? Reply in this thread or press the button, and I'll "
+        "walk you through a two-minute pitch.",
+        actions=(Action(SAY, "💡 Pitch an idea", f"pitch for {q.id}", "primary"),),
+        kind="design_question",
+        in_thread=False,
+    )
+
+
+class QuestionDesk:
+    """`question new|close|N`, `questions`, and pitches started from an announcement thread."""
+
+    def __init__(self, deps: IdeaDeps, pitch: PitchFlow) -> None:
+        self.deps, self._pitch = deps, pitch
+
+    async def on_question(self, turn: Turn) -> list[Reply] | None:
+        who, args = turn.incoming, turn.intent.args
+        new = parse_new(args) if args.lower().startswith("new ") else None
+        if new is not None:
+            return await self._open(who, *new)
+        close = re.fullmatch(r"close\s+#?(\d+)", args.strip(), re.I)
+        if close:
+            ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+            q = await in_session(
+                self.deps.database, lambda s: ideas.close_question(s, int(close.group(1)))
+            )
+            return [Reply(text=f"Design question #{q.id} is closed to new pitches.")]
+        return None
+
+    async def _open(self, who: Incoming, text: str, deadline: date | None) -> list[Reply]:
+        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+        author = ideas.Actor(who.platform, who.user_id, who.user_name)
+        q = await in_session(
+            self.deps.database,
+            lambda s: _detached(s, ideas.open_question(s, text, author=author, deadline=deadline)),
+        )
+        where = self.deps.questions
+        if where is None:
+            note = "It isn't announced: no STAFFROOM_QUESTIONS_CHANNEL is set."
+        else:
+            sent = await self.deps.outbox.send(where, announcement(q))
+            if sent.ok:
+                await in_session(
+                    self.deps.database, lambda s: ideas.set_announce_ref(s, q.id, sent.ref)
+                )
+                note = "I announced it in the questions channel."
+            else:
+                note = f"I couldn't announce it ({sent.error}); invite me to the channel."
+        return [Reply(text=f"Opened design question #{q.id}: “{q.text}”. {note}")]
+
+    async def on_questions(self, turn: Turn) -> list[Reply] | None:
+        if turn.intent.args.strip():
+            return None  # "questions to ask during a read-aloud" goes to the library
+
+        def work(s):  # type: ignore[no-untyped-def]
+            return [
+                f"#{q.id} {q.text}" + (f" (until {q.deadline.isoformat()})" if q.deadline else "")
+                for q in ideas.list_open_questions(s)
+            ]
+
+        lines = await in_session(self.deps.database, work)
+        if not lines:
+            return [Reply(text="No design questions are open right now.", kind="questions")]
+        return [
+            Reply(
+                text="Open design questions:\n"
+                + "\n".join(lines)
+                + "\nPitch to one with `pitch for N`.",
+                kind="questions",
+            )
+        ]
+
+    async def on_thread_reply(self, incoming: Incoming) -> list[Reply] | None:
+        """A reply under an announcement starts (or resumes) a pitch linked to its question."""
+        where = self.deps.questions
+        if where is None or incoming.platform != where.platform or not incoming.thread_id:
+            return None
+        ref = message_ref(incoming.conversation_id, incoming.thread_id)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            # TODO(ideas): an ideas.find_question_by_announce_ref helper.
+            q = s.scalars(
+                sa.select(DesignQuestion).where(DesignQuestion.announce_ref == ref)
+            ).first()
+            if q is None:
+                return None
+            draft = ideas.PitchDraftService(s).get(incoming.platform, incoming.user_id)
+            return q.id, draft is not None
+
+        found = await in_session(self.deps.database, work)
+        if found is None:
+            return None
+        question_id, has_draft = found
+        if has_draft:  # never throw away answers already given
+            return await self._pitch.resume(incoming)
+        return await self._pitch.start(incoming, question_id)
+
+
+def _detached(s, q: DesignQuestion) -> DesignQuestion:  # type: ignore[no-untyped-def]
+    s.expunge(q)
+    return q

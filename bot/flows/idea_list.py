@@ -1,0 +1,180 @@
+"""Browsing the queue: `ideas [status|mine|question N|pending]`, `idea N`, "I'd try / I tried this"."""
+
+from __future__ import annotations
+
+import re
+
+import ideas
+from bot.core import Turn
+from bot.flows.idea_views import (
+    IdeaDeps,
+    engagement_actions,
+    idea_card,
+    in_session,
+    list_line,
+    triage_actions,
+)
+from bot.forms import FormSpec, Values
+from bot.messages import SAY, Action, Form, FormField, Incoming, Reply
+
+LIST_LIMIT = 20
+STATUS_WORDS: dict[str, ideas.Status] = {
+    **{s.value: s for s in ideas.Status},
+    **{ideas.status_label(s): s for s in ideas.Status},
+    "review": ideas.Status.UNDER_REVIEW,
+    "reviewing": ideas.Status.UNDER_REVIEW,
+    "pilot": ideas.Status.PILOTING,
+    "merged": ideas.Status.DUPLICATE,
+    "duplicates": ideas.Status.DUPLICATE,
+}
+OUTCOME_MAX = 1000
+
+
+class IdeaBrowser:
+    """Lists and shows ideas, and records "I'd try this" / "I tried this"."""
+
+    def __init__(self, deps: IdeaDeps) -> None:
+        self.deps = deps
+
+    async def on_ideas(self, turn: Turn) -> list[Reply] | None:
+        who, arg = turn.incoming, turn.intent.args.lower().strip()
+        question = re.fullmatch(r"(?:question|q)\s*#?(\d+)", arg)
+        if arg == "pending":
+            ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+            return [await self._list("Ideas whose review post is pending", pending=True)]
+        if arg == "mine":
+            return [await self._list("Your ideas", author=(who.platform, who.user_id))]
+        if question:
+            qid = int(question.group(1))
+            return [await self._list(f"Ideas for design question #{qid}", question_id=qid)]
+        if arg in STATUS_WORDS:
+            status = STATUS_WORDS[arg]
+            return [await self._list(f"Ideas {ideas.status_label(status)}", status=status)]
+        if not arg:
+            return [await self._list("The newest ideas")]
+        return None  # "ideas for warm-ups" is a question for the library
+
+    async def _list(
+        self,
+        heading: str,
+        *,
+        status: ideas.Status | None = None,
+        author: tuple[str, str] | None = None,
+        question_id: int | None = None,
+        pending: bool = False,
+    ) -> Reply:
+        def work(s):  # type: ignore[no-untyped-def]
+            if pending:
+                found = ideas.pending_review_posts(s, max_attempts=2**31 - 1)[:LIST_LIMIT]
+            else:
+                found = ideas.list_ideas(s, status, author, question_id, limit=LIST_LIMIT)
+            counts = ideas.vote_counts(s, [i.id for i in found])
+            lines = [list_line(i, counts[i.id]) for i in found]
+            if pending:
+                lines = [
+                    f"{line} · {i.review_post_attempts} failed attempt(s)"
+                    + (f": {i.review_post_error}" if i.review_post_error else "")
+                    for line, i in zip(lines, found, strict=True)
+                ]
+            return lines, [i.id for i in found]
+
+        lines, ids = await in_session(self.deps.database, work)
+        if not lines:
+            return Reply(text=f"{heading}: none yet.", kind="ideas")
+        buttons = tuple(Action(SAY, f"Open #{n}", f"idea {n}") for n in ids[:5])
+        text = f"{heading}:\n" + "\n".join(lines)
+        return Reply(text=text, actions=buttons, kind="ideas", notes=("Open one with `idea N`.",))
+
+    async def on_idea(self, turn: Turn) -> list[Reply] | None:
+        m = re.fullmatch(
+            r"#?(\d+)(?:\s+(try|tried)\b\s*(.*))?", turn.intent.args.strip(), re.S | re.I
+        )
+        if m is None:
+            return None
+        idea_id, verb = int(m.group(1)), (m.group(2) or "").lower()
+        who = turn.incoming
+        if verb == "try":
+            return [await self.vote(who, idea_id, tried=False)]
+        if verb == "tried":
+            raw = who.text.strip()
+            outcome = raw[raw.lower().find("tried") + len("tried") :].strip() if m.group(3) else ""
+            return [await self.vote(who, idea_id, tried=True, outcome=outcome)]
+        return [await self.show(who, idea_id)]
+
+    async def show(self, who: Incoming, idea_id: int) -> Reply:
+        staff = self.deps.roles.is_staff(who.platform, who.user_id)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            detail = ideas.get_idea_with_history(s, idea_id)
+            idea = detail.idea
+            question = (
+                ideas.get_design_question(s, idea.question_id).text if idea.question_id else ""
+            )
+            history = [
+                f"{e.created_at:%Y-%m-%d} {ideas.status_label(e.from_status) if e.from_status else 'pitched'}"
+                f" → {ideas.status_label(e.to_status)}" + (f": {e.note}" if e.note else "")
+                for e in detail.events
+            ]
+            history += [f"💬 {c.author_name or c.author_id}: {c.text}" for c in detail.comments]
+            history += [f"✅ Tried it: {o}" for o in detail.outcomes]
+            card = idea_card(idea, detail.counts, question=question, full=True, history=history)
+            actions = engagement_actions(idea.id) + (triage_actions(idea) if staff else ())
+            merged = (
+                f" It was merged into idea #{idea.merged_into_id}." if idea.merged_into_id else ""
+            )
+            return card, actions, merged
+
+        card, actions, merged = await in_session(self.deps.database, work)
+        return Reply(
+            text=f"Idea #{card.number}: {card.title} — {card.status}.{merged}",
+            ideas=(card,),
+            actions=actions,
+            kind="idea",
+        )
+
+    async def vote(self, who: Incoming, idea_id: int, *, tried: bool, outcome: str = "") -> Reply:
+        voter = ideas.Actor(who.platform, who.user_id, who.user_name)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            if tried:
+                result = ideas.vote_tried(s, idea_id, voter, outcome or None)
+            else:
+                result = ideas.vote_try(s, idea_id, voter)
+            return result, ideas.get_idea(s, result.idea_id).title
+
+        result, title = await in_session(self.deps.database, work)
+        counts, n = result.counts, result.idea_id
+        moved = f" (#{idea_id} was merged into #{n})" if n != idea_id else ""
+        if tried:
+            rooms = "classroom" if counts.tried_count == 1 else "classrooms"
+            text = f"Thanks! Idea #{n} “{title}” has been tried in {counts.tried_count} {rooms}{moved}."
+        else:
+            people = "person" if counts.try_count == 1 else "people"
+            text = f"Thanks! {counts.try_count} {people} would try idea #{n} “{title}”{moved}."
+        if not result.created and not (tried and outcome):
+            text = f"You had already said so. {text}"
+        return Reply(text=text, kind="vote")
+
+    # --- "I tried this": a one-line outcome ------------------------------------------------
+
+    def tried_form_spec(self) -> FormSpec:
+        return FormSpec(_tried_form, _check_outcome, self._submit_tried)
+
+    async def _submit_tried(self, who: Incoming, context: str, values: Values) -> list[Reply]:
+        outcome = " ".join((values.get("outcome") or "").split())
+        return [await self.vote(who, int(context), tried=True, outcome=outcome)]
+
+
+def _tried_form(context: str) -> Form:
+    outcome = FormField(
+        "outcome", "How did it go? One line (optional)",
+        "Worked with my 3rd period; the sorting took 4 minutes.",
+        required=False, max_len=OUTCOME_MAX,
+    )  # fmt: skip
+    return Form("tried", f"I tried idea #{context}", "Save", (outcome,), context)
+
+
+def _check_outcome(values: Values) -> dict[str, str]:
+    if len((values.get("outcome") or "").strip()) > OUTCOME_MAX:
+        return {"outcome": f"Please keep it under {OUTCOME_MAX:,} characters."}
+    return {}

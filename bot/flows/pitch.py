@@ -1,0 +1,395 @@
+"""The guided pitch: one question at a time over ``ideas.PitchDraftService``, or one form.
+
+Every answer is saved in the database as it arrives, so a draft survives restarts and resumes
+where it stopped. Before submitting, the teacher sees a summary, the most similar existing
+ideas (with "add my voice to this one" instead of a new idea) and library sessions that
+already cover the practice. Started outside a private chat, the questions move to one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import ideas
+from bot import intents
+from bot.core import Turn
+from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card, in_session
+from bot.forms import FormSpec, Values
+from bot.messages import OPEN_FORM, SAY, Action, Form, FormField, IdeaCard, Incoming, Reply
+from bot.moments import format_clock
+from bot.outbox import Address
+from bot.records import StateStore, UserState
+from ideas.fields import clean
+from ideas.pitch import DraftView, flatten_answers
+from ideas.similar import idea_text
+from staffroom_errors import InputError
+from store import DesignQuestion
+
+log = logging.getLogger(__name__)
+
+FLOW = "pitch"
+CONTROL = {"back", "skip", "cancel", "submit", "restart", "start over", "new", "form", "stop"}
+MOVED_TO_DM = "I've sent you a direct message: let's pitch your idea there, one question at a time."
+HOW = "Type your answer, or `back`, `skip` (optional questions), `cancel`."
+Publish = Callable[[int], Awaitable[object]]
+
+
+class PitchFlow:
+    """The pitch conversation, the pitch form, and linking pitches to design questions."""
+
+    def __init__(self, deps: IdeaDeps, states: StateStore, publish: Publish) -> None:
+        self.deps, self._states, self._publish = deps, states, publish
+
+    # --- the conversation ----------------------------------------------------------------
+
+    async def on_pitch(self, turn: Turn) -> list[Reply] | None:
+        who, in_flow = turn.incoming, turn.state.flow == FLOW
+        command = _command(intents.normalize(who.text))
+        if command is None:
+            return await self._answer(turn) if in_flow else None
+        if command in ("", "resume"):
+            return await self.resume(who)
+        if command in ("new", "restart", "start over"):
+            return await self.start(who, None)
+        if command == "form":
+            return [pitch_form_reply(None)]
+        m = re.fullmatch(r"(?:for|question)\s+#?(\d+)", command)
+        if m:
+            return await self.start(who, int(m.group(1)))
+        m = re.fullmatch(r"(?:voice|join|add my voice to)\s+#?(\d+)", command)
+        if m:
+            return await self._add_voice(turn, int(m.group(1)))
+        if command in ("cancel", "stop"):
+            return await self._cancel(turn)
+        if command == "back":
+            view = await self._svc(who, lambda svc: svc.back(who.platform, who.user_id))
+            return await self._show(who, view)
+        if command == "skip":
+            view = await self._svc(who, lambda svc: svc.skip(who.platform, who.user_id))
+            return await self._show(who, view)
+        if command == "submit":
+            return await self._submit(turn)
+        return await self._answer(turn) if in_flow else None
+
+    async def start(self, who: Incoming, question_id: int | None) -> list[Reply]:
+        """A fresh draft (linked to a design question when given) and its first question."""
+        view = await self._svc(
+            who, lambda svc: svc.start(who.platform, who.user_id, question_id=question_id)
+        )
+        await self._enter(who)
+        intro = "Let's pitch your idea. "
+        if question_id is not None:
+            text = await in_session(
+                self.deps.database, lambda s: ideas.get_design_question(s, question_id).text
+            )
+            intro = f"Let's pitch your idea for design question #{question_id}: “{text}”\n"
+        return await self._privately(who, await self._show(who, view, intro))
+
+    async def resume(self, who: Incoming) -> list[Reply]:
+        """Pick the user's draft up where it stopped (or start one)."""
+        view = await self._svc(who, lambda svc: svc.get(who.platform, who.user_id))
+        if view is None:
+            return await self.start(who, None)
+        await self._enter(who)
+        return await self._privately(who, await self._show(who, view, "Welcome back! "))
+
+    async def _answer(self, turn: Turn) -> list[Reply]:
+        who = turn.incoming
+        text = who.text.strip()  # as typed: line breaks and all
+        view = await self._svc(who, lambda svc: svc.answer(who.platform, who.user_id, text))
+        return await self._show(who, view)
+
+    async def _cancel(self, turn: Turn) -> list[Reply]:
+        who = turn.incoming
+        had = await self._svc(who, lambda svc: svc.cancel(who.platform, who.user_id))
+        await self._clear(turn.state)
+        text = "Pitch cancelled: nothing was sent." if had else "You have no pitch in progress."
+        return [Reply(text=text, kind="pitch")]
+
+    async def _add_voice(self, turn: Turn, idea_id: int) -> list[Reply]:
+        """Back an existing idea instead of pitching a new one; the draft becomes a comment."""
+        who = turn.incoming
+        actor = ideas.Actor(who.platform, who.user_id, who.user_name)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            svc = ideas.PitchDraftService(s)
+            draft = svc.get(who.platform, who.user_id)
+            result = ideas.vote_try(s, idea_id, actor)
+            if draft is not None and draft.answers.get("practice"):
+                said = f"{draft.answers.get('title', '')}\n{draft.answers['practice']}".strip()
+                ideas.add_comment(s, result.idea_id, author=actor, text=said[:2000])
+            svc.cancel(who.platform, who.user_id)
+            return result, ideas.get_idea(s, result.idea_id).title
+
+        result, title = await in_session(self.deps.database, work)
+        await self._clear(turn.state)
+        n = result.counts.try_count
+        return [
+            Reply(
+                text=f"Added your voice to idea #{result.idea_id} “{title}”: {n} "
+                f"{'person' if n == 1 else 'people'} would try it. Your notes are attached "
+                "to it as a comment, and no new idea was created.",
+                kind="pitch",
+            )
+        ]
+
+    async def _submit(self, turn: Turn) -> list[Reply]:
+        who = turn.incoming
+        view = await self._svc(who, lambda svc: svc.get(who.platform, who.user_id))
+        if view is None:
+            await self._clear(turn.state)
+            return [Reply(text="You have no pitch in progress. Say “pitch” to start one.")]
+        if not view.ready:
+            return await self._show(who, view, "Almost there! ")
+        answers = dict(view.answers)
+        related = await self._covering(answers.get("title", ""), answers.get("practice", ""))
+        vector = await self._embed(answers.get("title", ""), answers.get("practice", ""))
+
+        def work(s):  # type: ignore[no-untyped-def]
+            idea = ideas.PitchDraftService(s).submit(
+                who.platform, who.user_id, author_name=who.user_name, related_sessions=related,
+                embedding=vector, embedding_model=self.deps.embed_model if vector is not None else "",
+            )  # fmt: skip
+            return idea.id, idea.title
+
+        idea_id, title = await in_session(self.deps.database, work)
+        await self._clear(turn.state)
+        return [await self._submitted(idea_id, title)]
+
+    async def _submitted(self, idea_id: int, title: str) -> Reply:
+        await self._publish(idea_id)  # a failure leaves the post pending; the idea is saved
+        return Reply(
+            text=f"🎉 Thank you! Your idea is #{idea_id}: “{title}”.\nWhat happens next: "
+            f"{NEXT_STEPS} See it any time with `idea {idea_id}`.",
+            kind="submitted",
+        )
+
+    # --- showing a step or the confirmation ------------------------------------------
+
+    async def _show(self, who: Incoming, view: DraftView | None, intro: str = "") -> list[Reply]:
+        if view is None:
+            return [Reply(text="You have no pitch in progress. Say “pitch” to start one.")]
+        if view.step is None:
+            return [await self._confirmation(who, view, intro)]
+        step = view.step
+        actions = []
+        if view.number > 1:
+            actions.append(Action(SAY, "⬅ Back", "pitch back"))
+        if not step.required:
+            actions.append(Action(SAY, "Skip", "pitch skip"))
+        actions.append(Action(SAY, "Cancel", "pitch cancel", "danger"))
+        if view.number == 1:
+            qid = "" if view.question_id is None else str(view.question_id)
+            actions.append(Action(OPEN_FORM, "📝 Use a form instead", f"pitch|{qid}"))
+        optional = "" if step.required else " (optional)"
+        text = (
+            f"{intro}Question {view.number} of {view.total}{optional}: {step.prompt}\n"
+            f"For example: “{step.example}”"
+        )
+        return [Reply(text=text, actions=tuple(actions), kind="pitch", notes=(HOW,))]
+
+    async def _confirmation(self, who: Incoming, view: DraftView, intro: str) -> Reply:
+        answers = dict(view.answers)
+        title, practice = str(answers.get("title", "")), str(answers.get("practice", ""))
+        lines = [f"{intro}Here's your pitch. Send it to central staff?"]
+        for step in ideas.PITCH_STEPS:
+            value = answers.get(step.key)
+            if isinstance(value, Mapping):
+                value = value.get("text", "")
+            lines.append(f"• {step.label}: {clip(str(value)) if value else '—'}")
+        summary = "\n".join(lines)
+        related = await self._covering(title, practice)
+        sessions = tuple(_covers(r) for r in related)
+        similar = await self._similar(title, practice)
+        actions = [Action(SAY, "✅ Submit", "pitch submit", "primary")]
+        actions += [
+            Action(SAY, f"Add my voice to #{c.number}", f"pitch voice {c.number}") for c in similar
+        ]
+        actions += [
+            Action(SAY, "⬅ Back", "pitch back"),
+            Action(SAY, "Cancel", "pitch cancel", "danger"),
+        ]
+        extra = []
+        if similar:
+            extra.append("Similar ideas already in the queue (you can add your voice instead):")
+            extra += [f"#{c.number} {c.title} — {c.status}" for c in similar]
+        return Reply(
+            text="\n".join([summary, *extra, *sessions]),
+            answer=summary,
+            ideas=similar,
+            actions=tuple(actions),
+            notes=sessions,
+            kind="pitch_confirm",
+        )
+
+    # --- helpers ---------------------------------------------------------------------
+
+    async def _svc(self, who: Incoming, work: Callable[[ideas.PitchDraftService], Any]) -> Any:
+        return await in_session(self.deps.database, lambda s: work(ideas.PitchDraftService(s)))
+
+    async def _enter(self, who: Incoming) -> None:
+        """Route the user's next messages to the pitch (their other state is kept)."""
+        state = await asyncio.to_thread(self._states.load_state, who.platform, who.user_id)
+        await asyncio.to_thread(self._states.save_state, replace(state, flow=FLOW, step=""))
+
+    async def _clear(self, state: UserState) -> None:
+        if state.flow == FLOW:
+            await asyncio.to_thread(self._states.save_state, replace(state, flow="", step=""))
+
+    async def _privately(self, who: Incoming, replies: list[Reply]) -> list[Reply]:
+        """Outside a private chat, send the pitch questions to one and say so here."""
+        private = who.private or who.surface in ("dm", "terminal")
+        if private or not self.deps.outbox.reaches(who.platform):
+            return replies
+        to = Address.direct(who.platform, who.user_id)
+        for reply in replies:
+            sent = await self.deps.outbox.send(to, replace(reply, ephemeral=False, in_thread=False))
+            if not sent.ok:
+                log.warning("could not move %s's pitch to a DM: %s", who.user_id, sent.error)
+                return replies
+        return [Reply(text=MOVED_TO_DM, ephemeral=True, kind="pitch")]
+
+    async def _covering(self, title: str, practice: str) -> list[dict[str, Any]]:
+        """Library sessions that already cover the practice (a good match only)."""
+        if self.deps.retriever is None or not (title or practice):
+            return []
+        try:
+            response = await asyncio.to_thread(
+                self.deps.retriever.search, f"{title}. {practice}", k=2
+            )
+        except Exception:
+            log.exception("session search for a pitch failed")
+            return []
+        if not response.good_match:
+            return []
+        return [
+            {"session_id": r.session.session_id, "title": r.session.title, "start": r.best.start}
+            for r in response.results[:2]
+        ]
+
+    async def _similar(self, title: str, practice: str) -> tuple[IdeaCard, ...]:
+        embed = self.deps.embed
+        if embed is None:
+            return ()
+        text = idea_text(title, practice)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            found = ideas.similar_ideas(s, text, embed, k=3, embed_model=self.deps.embed_model)
+            counts = ideas.vote_counts(s, [i.id for i, _ in found])
+            return tuple(idea_card(i, counts[i.id]) for i, _ in found)
+
+        try:
+            return await in_session(self.deps.database, work)
+        except Exception:
+            log.exception("similar-idea search failed")
+            return ()
+
+    async def _embed(self, title: str, practice: str) -> Any:
+        if self.deps.embed is None:
+            return None
+        try:
+            return (await asyncio.to_thread(self.deps.embed, [idea_text(title, practice)]))[0]
+        except Exception:
+            log.exception("embedding a new idea failed; similar-idea search computes it later")
+            return None
+
+    # --- the form ------------------------------------------------------------------------
+
+    def form_spec(self) -> FormSpec:
+        return FormSpec(pitch_form, check_pitch, self._submit_form)
+
+    async def _submit_form(self, who: Incoming, context: str, values: Values) -> list[Reply]:
+        answers = pitch_answers(values)
+        question_id = int(context) if context.isdigit() else None
+        title, practice = answers["title"], answers["practice"]
+        related = await self._covering(title, practice)
+        vector = await self._embed(title, practice)
+        actor = ideas.Actor(who.platform, who.user_id, who.user_name)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            if question_id is not None and s.get(DesignQuestion, question_id) is None:
+                raise InputError(f"There is no design question #{question_id}.")
+            idea = ideas.submit_idea(
+                s, flatten_answers(answers), author=actor, question_id=question_id,
+                related_sessions=related, embedding=vector,
+                embedding_model=self.deps.embed_model if vector is not None else "",
+            )  # fmt: skip
+            return idea.id, idea.title
+
+        idea_id, title = await in_session(self.deps.database, work)
+        return [await self._submitted(idea_id, title)]
+
+
+def _command(text: str) -> str | None:
+    """The pitch command in ``text`` ("" to start or resume), or None for an answer."""
+    low = text.lower().rstrip(".!")
+    if intents.PHRASES.get(low.rstrip(":?")) == "pitch" or low == "pitch":
+        return ""
+    if low.startswith("pitch "):
+        return low[len("pitch ") :].strip()
+    if low in CONTROL - {"new", "form"}:
+        return low
+    return None
+
+
+def _covers(related: Mapping[str, Any]) -> str:
+    start = related.get("start")
+    at = f" at {format_clock(float(start))}" if isinstance(start, int | float) else ""
+    return f"“{related.get('title')}” covers this{at}."
+
+
+def pitch_form(context: str = "") -> Form:
+    """Every pitch question as one form (the same steps, limits and examples)."""
+    fields = tuple(
+        FormField(
+            step.key,
+            step.label,
+            step.example,
+            step.required,
+            step.max_len,
+            multiline=step.max_len > 300,
+        )
+        for step in ideas.PITCH_STEPS
+    )
+    intro = "The same questions as the chat, all at once."
+    if context:
+        intro = f"Your idea for design question #{context}."
+    return Form("pitch", "Pitch an idea", "Send pitch", fields, context, intro)
+
+
+def pitch_form_reply(question_id: int | None) -> Reply:
+    qid = "" if question_id is None else str(question_id)
+    return Reply(
+        text="Prefer a form? Open it with the button below (in chat, just answer my questions).",
+        actions=(Action(OPEN_FORM, "📝 Open the pitch form", f"pitch|{qid}"),),
+        form=pitch_form(qid),
+        kind="pitch",
+    )
+
+
+def pitch_answers(values: Values) -> dict[str, Any]:
+    """The form's values as draft answers; InputError on the first bad one."""
+    answers: dict[str, Any] = {}
+    for step in ideas.PITCH_STEPS:
+        value = clean(step.key, values.get(step.key), required=step.required)
+        if value:
+            answers[step.key] = step.parse(value)
+    return answers
+
+
+def check_pitch(values: Values) -> dict[str, str]:
+    """{field: friendly error} for the pitch form (the chat's own rules)."""
+    errors = {}
+    for step in ideas.PITCH_STEPS:
+        try:
+            value = clean(step.key, values.get(step.key), required=step.required)
+            if value:
+                step.parse(value)
+        except InputError as err:
+            errors[step.key] = err.user_text()
+    return errors

@@ -1,0 +1,316 @@
+"""Triage in the review channel: post each new idea, move it on clicks, capture thread comments.
+
+The review post is the idea's thread: a status change updates the post in place, is noted in
+its thread and sent to the author with the reviewer's note. A post that fails (the bot is not
+in the channel) leaves the idea saved with its post pending; ``retry_pending`` tries again under
+a database lock, so two replicas never post the same idea twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import ideas
+from bot.core import Turn
+from bot.flows.idea_views import (
+    IdeaDeps,
+    idea_card,
+    in_session,
+    triage_actions,
+)
+from bot.forms import FormSpec, Values
+from bot.messages import Form, FormField, Incoming, Reply
+from bot.outbox import Address, Delivered, message_ref
+from staffroom_errors import InputError
+from store import Idea, acquire_lock, release_lock
+
+log = logging.getLogger(__name__)
+
+LOOP_LOCK = "review_posts"
+POST_LOCK_TTL = 120.0
+WORDS = {
+    "review": ideas.Action.START_REVIEW,
+    "start": ideas.Action.START_REVIEW,
+    "adopted": ideas.Action.ADOPT,
+    **{a.value: a for a in ideas.Action},
+}
+_COMMAND = re.compile(r"#?(\d+)\s+([\w-]+)(?:\s+from\s+([a-z_]+))?\s*(.*)", re.S | re.I)
+_TARGET = re.compile(r"(?:into\s+)?#?(\d+)\s*(.*)", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A reviewer's parsed command."""
+
+    idea_id: int
+    action: ideas.Action
+    expected: str | None
+    note: str
+    merge_into: int | None = None
+
+
+def parse_move(args: str) -> Move | None:
+    """ "12 pilot", "12 decline not for now", "12 merge into 7", "12 scale from piloting"."""
+    m = _COMMAND.fullmatch(args.strip())
+    if m is None or m.group(2).lower() not in WORDS:
+        return None
+    action = WORDS[m.group(2).lower()]
+    rest, target = m.group(4).strip(), None
+    if action == ideas.Action.MERGE:
+        t = _TARGET.fullmatch(rest)
+        if t is None:
+            raise InputError("Merge into which idea?", hint="For example: triage 12 merge into 7.")
+        target, rest = int(t.group(1)), t.group(2).strip()
+    return Move(int(m.group(1)), action, m.group(3), rest, target)
+
+
+def review_reply(idea: Idea, counts: ideas.VoteCounts, question: str = "") -> Reply:
+    """The review-channel post: the idea's summary and the buttons its status allows."""
+    card = idea_card(idea, counts, question=question)
+    return Reply(
+        text=f"New idea #{idea.id}: {idea.title} ({card.status})",
+        answer=f"Idea #{idea.id} · {card.status}",
+        ideas=(card,),
+        actions=triage_actions(idea),
+        kind="review",
+        in_thread=False,
+    )
+
+
+class ReviewDesk:
+    """Posts ideas for review and applies reviewers' decisions."""
+
+    def __init__(self, deps: IdeaDeps) -> None:
+        self.deps = deps
+
+    # --- posting ---------------------------------------------------------------------
+
+    async def publish(self, idea_id: int, holder: str = "submit") -> Delivered:
+        """Post one idea to the review channel unless it is posted already; never raises."""
+        review = self.deps.review
+        if review is None:
+            return Delivered(error="no_review_channel")
+        lock = f"review_post:{idea_id}"
+        try:
+            if not await in_session(
+                self.deps.database, lambda s: acquire_lock(s, lock, holder, POST_LOCK_TTL)
+            ):
+                return Delivered(error="busy")
+            try:
+                reply = await in_session(self.deps.database, lambda s: _pending_post(s, idea_id))
+                if reply is None:
+                    return Delivered(error="already_posted")
+                sent = await self.deps.outbox.send(review, reply)
+                await in_session(self.deps.database, lambda s: _mark(s, idea_id, review, sent))
+                return sent
+            finally:
+                await in_session(self.deps.database, lambda s: release_lock(s, lock, holder))
+        except Exception:
+            log.exception("posting idea %s for review failed", idea_id)
+            return Delivered(error="error")
+
+    async def retry_pending(self, holder: str) -> int:
+        """Post every pending idea (one replica at a time); returns how many went out."""
+        db = self.deps.database
+        if self.deps.review is None:
+            return 0
+        if not await in_session(db, lambda s: acquire_lock(s, LOOP_LOCK, holder, POST_LOCK_TTL)):
+            return 0
+        try:
+            ids = await in_session(db, lambda s: [i.id for i in ideas.pending_review_posts(s)])
+            posted = 0
+            for idea_id in ids:
+                posted += (await self.publish(idea_id, holder)).ok
+            return posted
+        finally:
+            await in_session(db, lambda s: release_lock(s, LOOP_LOCK, holder))
+
+    # --- decisions -------------------------------------------------------------------
+
+    async def on_triage(self, turn: Turn) -> list[Reply] | None:
+        """ "triage 12 pilot [note]" (the review buttons say exactly this)."""
+        move = parse_move(turn.intent.args)
+        if move is None:
+            return None
+        return await self.apply(turn.incoming, move)
+
+    async def apply(self, who: Incoming, move: Move) -> list[Reply]:
+        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+        actor = ideas.Actor(who.platform, who.user_id, who.user_name)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            before = ideas.get_idea(s, move.idea_id).status
+            idea = ideas.transition(
+                s,
+                move.idea_id,
+                move.action,
+                actor=actor,
+                note=move.note,
+                expected_status=move.expected,
+                merge_into=move.merge_into,
+            )
+            return before, idea.status, _snapshot(s, idea)
+
+        before, after, snap = await in_session(self.deps.database, work)
+        await self._announce(snap, actor, before, after, move.note)
+        label = ideas.status_label(after)
+        return [Reply(text=f"Done: idea #{move.idea_id} is now {label}.", ephemeral=True)]
+
+    async def _announce(
+        self, snap: _Snapshot, actor: ideas.Actor, before: str, after: str, note: str
+    ) -> None:
+        """Update the review post in place, note the change in its thread, tell the author."""
+        idea = snap.idea
+        who = actor.name or actor.user_id
+        change = (
+            f"{who} moved #{idea.id} from {ideas.status_label(before)} "
+            f"to {ideas.status_label(after)}."
+        )
+        if idea.merged_into_id and after == ideas.Status.DUPLICATE:
+            change += f" It continues as idea #{idea.merged_into_id}."
+        said = f"\nNote: {note}" if note else ""
+        review = self.deps.review
+        if review is not None and idea.review_ref:
+            outbox = self.deps.outbox
+            await outbox.update(review.platform, idea.review_ref, snap.post)
+            await outbox.send(
+                Address.thread_of(review.platform, idea.review_ref), Reply(change + said)
+            )
+        dm = Reply(
+            text=f"Your idea #{idea.id} “{idea.title}” is now {ideas.status_label(after)}."
+            + (f" It was merged into idea #{idea.merged_into_id}." if idea.merged_into_id else "")
+            + (f"\nThe reviewer's note: {note}" if note else ""),
+            kind="status_change",
+            in_thread=False,
+        )
+        sent = await self.deps.outbox.send(Address.direct(idea.author_platform, idea.author_id), dm)
+        if not sent.ok:
+            log.warning("could not tell the author of idea %s: %s", idea.id, sent.error)
+
+    # --- comments from the review thread ------------------------------------------------
+
+    async def on_thread_reply(self, incoming: Incoming) -> list[Reply] | None:
+        """A reply under a review post is a comment on its idea (stored once)."""
+        review = self.deps.review
+        if review is None or incoming.platform != review.platform or not incoming.thread_id:
+            return None
+        ref = message_ref(incoming.conversation_id, incoming.thread_id)
+        text = incoming.text.strip()
+        external = f"{incoming.platform}:{incoming.conversation_id}:{incoming.message_id}"
+        author = ideas.Actor(incoming.platform, incoming.user_id, incoming.user_name)
+
+        def work(s):  # type: ignore[no-untyped-def]
+            idea = ideas.find_by_review_ref(s, ref)
+            if idea is None:
+                return None
+            if text:
+                ideas.add_comment(
+                    s,
+                    idea.id,
+                    author=author,
+                    text=text,
+                    external_id=external if incoming.message_id else None,
+                )
+            return idea.id
+
+        found = await in_session(self.deps.database, work)
+        return None if found is None else []
+
+    # --- decline / merge forms ------------------------------------------------------------
+
+    def forms(self) -> dict[str, FormSpec]:
+        return {
+            "decline": FormSpec(_decline_form, _check_note, self._submit_decline, self.guard),
+            "merge": FormSpec(_merge_form, _check_merge, self._submit_merge, self.guard),
+        }
+
+    def guard(self, who: Incoming) -> None:
+        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+
+    async def _submit_decline(self, who: Incoming, context: str, values: Values) -> list[Reply]:
+        idea_id, status = _context(context)
+        move = Move(idea_id, ideas.Action.DECLINE, status, values.get("note", "").strip())
+        return await self.apply(who, move)
+
+    async def _submit_merge(self, who: Incoming, context: str, values: Values) -> list[Reply]:
+        idea_id, status = _context(context)
+        target = int(values.get("target", "").strip().lstrip("#"))
+        move = Move(idea_id, ideas.Action.MERGE, status, values.get("note", "").strip(), target)
+        return await self.apply(who, move)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """An idea and its review post, read inside the transaction that changed it."""
+
+    idea: Idea
+    post: Reply
+
+
+def _snapshot(s, idea: Idea) -> _Snapshot:  # type: ignore[no-untyped-def]
+    counts = ideas.vote_counts(s, [idea.id])[idea.id]
+    question = ideas.get_design_question(s, idea.question_id).text if idea.question_id else ""
+    post = review_reply(idea, counts, question)
+    s.expunge(idea)  # read after the session closes
+    return _Snapshot(idea, post)
+
+
+def _pending_post(s, idea_id: int) -> Reply | None:  # type: ignore[no-untyped-def]
+    idea = ideas.get_idea(s, idea_id)
+    if idea.review_post_status != "pending":
+        return None
+    return _snapshot(s, idea).post
+
+
+def _mark(s, idea_id: int, review: Address, sent: Delivered) -> None:  # type: ignore[no-untyped-def]
+    if sent.ok:
+        ideas.mark_review_posted(s, idea_id, channel=review.conversation_id, ref=sent.ref)
+    else:
+        attempts = ideas.mark_review_failed(s, idea_id, sent.error)
+        log.warning(
+            "review post for idea %s failed (%s), attempt %s", idea_id, sent.error, attempts
+        )
+
+
+def _context(context: str) -> tuple[int, str | None]:
+    number, _, status = context.partition(":")
+    return int(number), status or None
+
+
+def _decline_form(context: str) -> Form:
+    idea_id, _ = _context(context)
+    note = FormField(
+        "note", "Why? The author sees this note.", "Not this year: it overlaps with #4.",
+        required=True, max_len=2000, multiline=True,
+    )  # fmt: skip
+    return Form("decline", f"Decline idea #{idea_id}", "Decline", (note,), context)
+
+
+def _merge_form(context: str) -> Form:
+    idea_id, _ = _context(context)
+    fields = (
+        FormField("target", "Merge into idea number", "7", required=True, max_len=12),
+        FormField("note", "Note for the author (optional)", "Same practice as #7.",
+                  required=False, max_len=2000, multiline=True),
+    )  # fmt: skip
+    return Form("merge", f"Merge idea #{idea_id}", "Merge", fields, context)
+
+
+def _check_note(values: Values) -> dict[str, str]:
+    note = values.get("note", "").strip()
+    if not note:
+        return {"note": "Please say why, so the author knows."}
+    if len(note) > 2000:
+        return {"note": f"The note is {len(note):,} characters; the limit is 2,000."}
+    return {}
+
+
+def _check_merge(values: Values) -> dict[str, str]:
+    errors = {}
+    if not re.fullmatch(r"#?\d{1,9}", values.get("target", "").strip()):
+        errors["target"] = "An idea number, like 7."
+    if len(values.get("note", "")) > 2000:
+        errors["note"] = "The note can be at most 2,000 characters."
+    return errors
