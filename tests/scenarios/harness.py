@@ -1,0 +1,89 @@
+"""A core with every idea flow on a real database, a recording courier, and the script player."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core import Core
+from bot.flows.idea_views import IdeaDeps
+from bot.flows.ideas_wiring import install
+from bot.flows.triage import ReviewDesk
+from bot.messages import Incoming, Reply
+from bot.outbox import Address, Delivered, message_ref
+from bot.records import SqlRecords
+from ideas import Roles
+from retrieval.embedder import FakeEmbedder
+from store import Database
+from tests.bot.fakes import FakeRetriever
+from tests.scenarios.scripts import Script
+
+PLATFORM = "slack"
+IDS = {"teacher": "UTEACH", "colleague": "UCOLL", "staff": "USTAFF"}
+REVIEW = Address(PLATFORM, "CREVIEW")
+QUESTIONS = Address(PLATFORM, "CQUEST")
+
+
+@dataclass
+class RecordingCourier:
+    """Delivers nowhere; remembers what was sent and updated. ``fail`` scripts error codes."""
+
+    sent: list[tuple[Address, Reply]] = field(default_factory=list)
+    updated: list[tuple[str, Reply]] = field(default_factory=list)
+    fail: list[str] = field(default_factory=list)
+
+    async def send(self, to: Address, reply: Reply) -> Delivered:
+        if self.fail:
+            return Delivered(error=self.fail.pop(0))
+        self.sent.append((to, reply))
+        return Delivered(ref=message_ref(to.conversation_id or to.user_id, f"{len(self.sent)}.0"))
+
+    async def update(self, ref: str, reply: Reply) -> Delivered:
+        self.updated.append((ref, reply))
+        return Delivered(ref=ref)
+
+    def to(self, address: Address) -> list[Reply]:
+        return [r for a, r in self.sent if a == address]
+
+
+@dataclass
+class World:
+    core: Core
+    desk: ReviewDesk
+    courier: RecordingCourier
+    database: Database
+
+
+def idea_world(database: Database, retriever: FakeRetriever | None = None) -> World:
+    core = Core(retriever or FakeRetriever(), SqlRecords(database), max_question_chars=500)
+    courier = RecordingCourier()
+    core.outbox.register(PLATFORM, courier)
+    embedder = FakeEmbedder()
+    deps = IdeaDeps(
+        database=database,
+        outbox=core.outbox,
+        roles=Roles.parse(f"{PLATFORM}:{IDS['staff']}"),
+        retriever=core._retriever,
+        embed=embedder.embed_documents,
+        embed_model=embedder.name,
+        review=REVIEW,
+        questions=QUESTIONS,
+    )
+    return World(core, install(core, deps), courier, database)
+
+
+def dm(user: str, text: str, *, name: str = "") -> Incoming:
+    user_id = IDS.get(user, user)
+    return Incoming(
+        PLATFORM, user_id, f"D{user_id}", "", text, "dm", user_name=name or user, private=True
+    )
+
+
+async def play(core: Core, script: Script) -> None:
+    """Each step's replies must contain every ``expect`` and no ``absent`` text."""
+    for n, step in enumerate(script, 1):
+        replies = await core.handle(dm(step.user, step.text))
+        said = "\n".join(r.text for r in replies)
+        for text in step.expect:
+            assert text in said, f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} not in {said!r}"
+        for text in step.absent:
+            assert text not in said, f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} in {said!r}"
