@@ -35,7 +35,7 @@ from bot.render import blocks
 from bot.slack import incoming as to_incoming
 from bot.slack.courier import SlackCourier
 from bot.slack.guard import BadBody, check_body
-from bot.slack.poster import Poster, web_client
+from bot.slack.poster import ChannelPacer, Poster, web_client
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,10 @@ class SlackFrontEnd:
         command: str = "/pd",
         recent: RecentSessions | None = None,
         ideas: UserIdeas | None = None,
+        pacer: ChannelPacer | None = None,
     ) -> None:
         self.core = core
-        self.poster = Poster(web_client(token, api_url))
+        self.poster = Poster(web_client(token, api_url), pacer)
         self._recent, self._ideas = recent, ideas
         self.app = AsyncApp(signing_secret=signing_secret, client=self.poster.client)
         self.app.event("app_mention")(self._on_mention)

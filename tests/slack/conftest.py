@@ -16,9 +16,16 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Components, _user_ideas
 from bot.core import Core
+from bot.flows.idea_views import IdeaDeps
+from bot.flows.ideas_wiring import install
+from bot.flows.triage import ReviewDesk
+from bot.outbox import Address
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
+from bot.slack.poster import ChannelPacer
+from ideas import Roles
+from retrieval.embedder import FakeEmbedder
 from store import Database
 from store.migrate import upgrade
 from tests.bot.fakes import SESSIONS, FakeRetriever
@@ -132,10 +139,13 @@ async def start_server(fake_slack: FakeSlack) -> AsyncIterator[StartServer]:
     """``await start_server(db_url, retriever)`` -> a running ``Staffroom``; all closed at the end."""
     running: list[tuple[TestServer, aiohttp.ClientSession, Components]] = []
 
-    async def start(url: str, retriever: FakeRetriever | None = None) -> Staffroom:
+    async def start(
+        url: str, retriever: FakeRetriever | None = None, *, with_ideas: bool = False
+    ) -> Staffroom:
         database = Database.from_url(url)
         upgrade(database.engine)
         core = Core(retriever or FakeRetriever(), SqlRecords(database), max_question_chars=500)
+        review = install_idea_flows(core, database) if with_ideas else None
         slack = SlackFrontEnd(
             core,
             signing_secret=SECRET,
@@ -143,8 +153,10 @@ async def start_server(fake_slack: FakeSlack) -> AsyncIterator[StartServer]:
             api_url=fake_slack.api_url,
             recent=lambda n: SESSIONS[:n],
             ideas=lambda platform, user: _user_ideas(database, platform, user),
+            # Scripts send dozens of messages to one DM; Slack's pacing is tested elsewhere.
+            pacer=ChannelPacer(burst=10_000) if with_ideas else None,
         )
-        components = Components(core=core, database=database, slack=slack)
+        components = Components(core=core, database=database, slack=slack, review=review)
         server = TestServer(build_web_app(components), host="127.0.0.1", port=0)
         await server.start_server()
         session = aiohttp.ClientSession()
@@ -168,3 +180,23 @@ async def staffroom(
 @pytest.fixture
 def retriever_for_server() -> FakeRetriever:
     return FakeRetriever()
+
+
+STAFF, TEACHER, COLLEAGUE = "USTAFF", "UTEACH", "UCOLL"
+REVIEW_CHANNEL, QUESTIONS_CHANNEL = "CREVIEW", "CQUEST"
+
+
+def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
+    """The idea flows as ``bot.app.build`` wires them, with a fake embedder and staff USTAFF."""
+    embedder = FakeEmbedder()
+    deps = IdeaDeps(
+        database=database,
+        outbox=core.outbox,
+        roles=Roles.parse(f"slack:{STAFF}"),
+        retriever=core._retriever,
+        embed=embedder.embed_documents,
+        embed_model=embedder.name,
+        review=Address("slack", REVIEW_CHANNEL),
+        questions=Address("slack", QUESTIONS_CHANNEL),
+    )
+    return install(core, deps)
