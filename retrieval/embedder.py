@@ -20,9 +20,18 @@ BUNDLED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 class Embedder(Protocol):
     """Turns texts into float32, L2-normalised row vectors."""
 
-    name: str
-    dim: int
-    max_tokens: int
+    @property
+    def name(self) -> str:
+        """Stable model name: recorded in the index, keys embedding caches."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads; the rest of a longer text is ignored."""
+        ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 

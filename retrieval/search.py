@@ -28,16 +28,16 @@ from staffroom_errors import IndexError_, InputError
 
 log = logging.getLogger(__name__)
 
-# "No good match" threshold on the best chunk cosine among the results (all-MiniLM-L6-v2).
-# Cosine separates answerable from off-topic questions better than the fused score (ROC AUC
-# 0.966 vs 0.947 on the sample library), because chatty questions share few keywords with
-# the right session. Measured with bench/quality.py --calibrate:
-#   threshold                          0.36   0.38   0.40   0.42   0.44
-#   library answerable kept (64)      1.000  0.969  0.953  0.922  0.875
-#   library off-topic rejected (10)   0.600  0.700  0.800  0.800  0.900
-#   devset answerable kept (280)      0.961  0.939  0.900  0.861  0.811
-# 0.40 keeps ~95% of real questions while refusing most off-topic ones. Another model needs
-# its own value (STAFFROOM_MATCH_THRESHOLD).
+# "No good match" threshold on the best chunk cosine among the results (all-MiniLM-L6-v2,
+# ~120-token chunks). Measured with bench/quality.py --calibrate:
+#   threshold                          0.36   0.38   0.40   0.42   0.44   0.46
+#   library answerable kept (64)      1.000  0.984  0.953  0.938  0.906  0.875
+#   library off-topic rejected (10)   0.400  0.500  0.600  0.600  0.700  0.900
+#   devset answerable kept (280)      0.964  0.954  0.936  0.886  0.857  0.818
+# A teacher who gets "nothing covers that" for a real question loses more than one shown a
+# weak session for an admin question, so 0.40 keeps ~95% of real questions. Off-topic
+# questions about school logistics share vocabulary with PD sessions; cosine alone cannot
+# refuse them all. Another model needs its own value (STAFFROOM_MATCH_THRESHOLD).
 DEFAULT_THRESHOLD = 0.40
 # The model reads 256 word pieces (~1,000 characters); a longer "question" is a pasted
 # document, and cutting it early keeps tokenizing and scoring cheap.
@@ -189,11 +189,11 @@ class Searcher:
         timings: dict[str, float] = {}
         ranked = self._rank(live, text, max(k, 0), filters, mode, timings)
         timings["total"] = (time.perf_counter() - started) * 1000
-        best_cosine = max((r.best_cosine for r, _ in ranked), default=0.0)
+        match = max((r.match for r, _ in ranked), default=0.0)
         return SearchResponse(
             query=text,
             results=tuple(result for _, result in ranked),
-            good_match=bool(ranked) and best_cosine >= self.threshold,
+            good_match=bool(ranked) and match >= self.threshold,
             threshold=self.threshold,
             index_version=live.snapshot.version,
             timings_ms=timings,
@@ -213,7 +213,7 @@ class Searcher:
         if k == 0 or not snap.chunks or (allowed is not None and len(allowed) == 0):
             return []
         clock = time.perf_counter()
-        # Embedded in every mode: the cosine decides "good match" even for keyword ranking.
+        # Embedded in every mode: the cosine is part of "good match" even for keyword ranking.
         query_vec = self.embedder.embed_queries([text])[0]
         timings["embed"] = (time.perf_counter() - clock) * 1000
         candidates: set[int] = set()

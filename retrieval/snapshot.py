@@ -7,6 +7,7 @@
             info.json            written last: a snapshot without it is incomplete
             chunks.jsonl  vectors.npy  vectors.faiss  lexical/  sessions.json  files.json
         .build-<uuid>/           a build in progress; ignored until published
+        .publish.lock            serialises publish and prune across processes
 
 A crash at any moment leaves CURRENT naming a complete version: a build is written and fsynced
 in its own directory, renamed to its version name, and only then does CURRENT change, by
@@ -228,7 +229,7 @@ class IndexRoot:
     def _lock(self) -> Iterator[None]:
         """Serialise publishers and pruners (two ingests at once must not pick one number)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "a+b") as handle:
+        with open(self.path / ".publish.lock", "a+b") as handle:
             try:
                 import fcntl
             except ImportError:  # pragma: no cover - Windows: single-writer by convention

@@ -44,10 +44,12 @@ class VectorIndex:
         """Index ``vectors`` (n x dim float32); HNSW when n > ``exact_max``."""
         vectors = _as_matrix(vectors)
         n, dim = vectors.shape
+        index: faiss.Index
         if n > exact_max:
-            index: faiss.Index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = ef_search
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw.hnsw.efSearch = ef_search
+            index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)
         if n:
@@ -87,9 +89,9 @@ class VectorIndex:
             return [[] for _ in range(len(queries))]
         if not self.approximate or len(ids) <= self.exact_subset_max:
             return self._exact_subset(queries, ids, k)
-        params = faiss.SearchParametersHNSW()
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # missing in stubs
         params.sel = faiss.IDSelectorBatch(ids)
-        params.efSearch = max(self._index.hnsw.efSearch, 2 * k)
+        params.efSearch = max(self._index.hnsw.efSearch, 2 * k)  # type: ignore[attr-defined]
         return _hits(*self._index.search(queries, min(k, len(ids)), params=params))
 
     def _exact_subset(self, queries: np.ndarray, ids: np.ndarray, k: int) -> list[Hits]:

@@ -134,7 +134,9 @@ def test_hot_swap_to_a_newly_published_version(build_index: IndexBuilder) -> Non
     searcher = _searcher(root.path, clock=clock, refresh_s=0.5)
     before = searcher.search("wait time after asking a question")
     assert before.index_version == first
-    old_snapshot = searcher._live.snapshot  # noqa: SLF001 - what an in-flight search holds
+    live = searcher._live  # noqa: SLF001 - what an in-flight search holds
+    assert live is not None
+    old_snapshot = live.snapshot
 
     _, second = build_index(chunks=(*TINY_CHUNKS, NEW_CHUNK), sessions=NEW_SESSIONS)
     clock.now += 0.1  # inside the throttle window: the pointer is not re-read yet

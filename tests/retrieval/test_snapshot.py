@@ -118,7 +118,7 @@ def test_crash_between_rename_and_pointer_leaves_the_old_version_live(
     _write(build)
     os.rename(build, root.path / "v000002-20990101T000000Z")  # publish died right here
     assert root.current_version() == first
-    Snapshot.load(root.current())  # still complete
+    Snapshot.load(root.path / str(root.current_version()))  # still complete
     _, third = build_index()
     assert third.startswith("v000003-")
 
@@ -138,7 +138,7 @@ def test_concurrent_publishers_get_distinct_versions(tmp_path: Path) -> None:
         thread.join()
     assert len(set(versions)) == 4
     assert root.current_version() in versions
-    Snapshot.load(root.current())
+    Snapshot.load(root.path / str(root.current_version()))
 
 
 def test_no_index_yet_and_corrupt_pointer(tmp_path: Path) -> None:
@@ -163,4 +163,4 @@ def test_prune_keeps_recent_versions_and_the_live_one(build_index: IndexBuilder)
     assert root.versions() == versions[3:]
     assert fresh.exists()  # a build that may still be running is left alone
     assert root.current_version() == versions[-1]
-    Snapshot.load(root.current())
+    Snapshot.load(root.path / str(root.current_version()))
