@@ -75,11 +75,17 @@ class _Live:
         return np.array([i for i, sid in enumerate(self.session_of) if sid in passing], dtype=np.int64)
 
 
+# A session for "All subjects" belongs in a Math teacher's filtered results too.
+_EVERYONE = frozenset({"all", "all subjects", "all grades", "k-12"})
+
+
 def _passes(meta: SessionMeta, filters: Filters) -> bool:
     def ok(wanted: tuple[str, ...], have: tuple[str, ...]) -> bool:
         if not wanted:
             return True
         have_folded = {h.casefold().strip() for h in have}
+        if have_folded & _EVERYONE:
+            return True
         return any(w.casefold().strip() in have_folded for w in wanted)
 
     return (

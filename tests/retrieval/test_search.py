@@ -70,10 +70,13 @@ def test_filters_are_case_insensitive_and_can_exclude_everything(build_index: In
     by_grade = searcher.search("exit tickets", filters=Filters(grade_bands=("k-2",)))
     assert [r.session.session_id for r in by_grade.results] == ["restorative-circles"]
     by_subject = searcher.search("exit tickets", filters=Filters(subjects=("math",)))
-    assert {r.session.session_id for r in by_subject.results} == {"station-rotation"}
+    # exit-tickets is for "All subjects", so a Math filter keeps it.
+    assert {r.session.session_id for r in by_subject.results} == {"station-rotation", "exit-tickets"}
+    science = searcher.search("exit tickets", filters=Filters(subjects=("Science",)))
+    assert [r.session.session_id for r in science.results] == ["exit-tickets"]
     by_tag = searcher.search("groups", filters=Filters(tags=("Small Groups", "nothing")))
     assert [r.session.session_id for r in by_tag.results] == ["station-rotation"]
-    nothing = searcher.search("exit tickets", filters=Filters(subjects=("Latin",)))
+    nothing = searcher.search("exit tickets", filters=Filters(grade_bands=("Adult ed",)))
     assert nothing.results == () and not nothing.good_match
 
 
