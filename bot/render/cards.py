@@ -15,7 +15,15 @@ from dataclasses import replace
 from typing import Any
 
 from bot.flows.home import Home
-from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Action, Reply, SessionCard
+from bot.messages import (
+    FEEDBACK_HELPFUL,
+    FEEDBACK_NOT_HELPFUL,
+    Action,
+    Form,
+    IdeaCard,
+    Reply,
+    SessionCard,
+)
 
 Card = dict[str, Any]
 
@@ -27,6 +35,9 @@ MAX_TEXT = 4000
 MAX_TITLE = 200
 FEEDBACK_ACTIONS = frozenset({FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL})
 NOTE_ID = "staffroom_note"
+SUBMIT_FORM = "staffroom_submit_form"  # the verb of a form card's submit button (Teams only)
+FORM_KEYS = ("form_id", "context")  # what a form's submit carries besides the inputs
+MAX_HISTORY = 10
 _STYLES = {"primary": "positive", "danger": "destructive"}
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
 _LINE_START = re.compile(r"^(\s*)(-|\d+\.)", re.MULTILINE)
@@ -119,10 +130,13 @@ def reply_card(reply: Reply, *, note: str = "") -> Card:
 
 
 def _reply_card(reply: Reply, snippets: bool, note: str, state: dict[str, Any] | None) -> Card:
+    if reply.form is not None:
+        return form_card(reply.form)  # the form itself replaces "open the form" in Teams
     body = [text_block(escape(reply.answer or reply.text))]
     if reply.notes:
         body.append(text_block(escape(" ".join(reply.notes)), size="Small", isSubtle=True))
     body += [session_block(s, snippet=snippets) for s in reply.cards]
+    body += [idea_block(i) for i in reply.ideas]
     if note:
         body.append(note_block(note))
     actions = []
@@ -132,6 +146,73 @@ def _reply_card(reply: Reply, snippets: bool, note: str, state: dict[str, Any] |
         else:
             actions.append(execute(action))
     return card(body, actions)
+
+
+def idea_block(idea: IdeaCard) -> Card:
+    """An idea: number, title and status, who pitched it, its answers as facts, its history."""
+    items: list[Card] = [
+        text_block(
+            f"**#{idea.number} {escape(clip(idea.title, MAX_TITLE))}** · {escape(idea.status)}"
+        )
+    ]
+    if idea.author:
+        items.append(text_block(f"Pitched by {escape(idea.author)}", isSubtle=True, spacing="None"))
+    if idea.question:
+        items.append(text_block(f"Answers: {escape(idea.question)}", size="Small"))
+    if idea.lines:
+        facts = [{"title": escape(k), "value": escape(clip(v, 1000))} for k, v in idea.lines]
+        items.append({"type": "FactSet", "facts": facts})
+    rooms = "classroom" if idea.tried == 1 else "classrooms"
+    items.append(
+        text_block(f"Tried in {idea.tried} {rooms} · {idea.will_try} would try it", size="Small")
+    )
+    items += [text_block(escape(line), size="Small") for line in idea.sessions]
+    items += [
+        text_block(escape(line), size="Small", isSubtle=True)
+        for line in idea.history[-MAX_HISTORY:]
+    ]
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def form_card(
+    form: Form, *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> Card:
+    """A form as inputs with the same labels, hints, limits and (after a submit) errors."""
+    values, errors = values or {}, errors or {}
+    body: list[Card] = [text_block(f"**{escape(form.title)}**", size="Medium")]
+    if form.intro:
+        body.append(text_block(escape(form.intro), isSubtle=True))
+    if errors:
+        body.append(text_block("Please fix the fields marked below.", color="Attention"))
+    for f in form.fields:
+        field: Card = {
+            "type": "Input.Text",
+            "id": f.key,
+            "label": f.label,
+            "placeholder": f.hint,
+            "isRequired": f.required,
+            "maxLength": f.max_len,
+            "isMultiline": f.multiline,
+            "value": values.get(f.key, f.value),
+        }
+        if f.required:
+            field["errorMessage"] = f"{f.label} can't be empty."
+        body.append(field)
+        if f.key in errors:
+            body.append(text_block(escape(errors[f.key]), color="Attention", spacing="None"))
+    submit = {
+        "type": "Action.Execute",
+        "title": form.submit,
+        "verb": SUBMIT_FORM,
+        "data": {"form_id": form.form_id, "context": form.context},
+        "style": "positive",
+    }
+    return card(body, [submit])
+
+
+def form_values(data: dict[str, Any], form: Form) -> dict[str, str]:
+    """The inputs a form card's submit carried (only the form's own fields, as text)."""
+    return {f.key: str(data.get(f.key) or "") for f in form.fields}
 
 
 def note_block(note: str) -> Card:

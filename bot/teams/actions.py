@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, Incoming, Reply
+from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, OPEN_FORM, SAY, Incoming, Reply
 from bot.render import cards
 from bot.teams import incoming as to_incoming
 from bot.teams.activities import card_activity
@@ -29,6 +30,8 @@ CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 WORKING = "Working on it… this card updates when it's done."
 STALE = "That button no longer works. Ask me again and use the new card."
+# A click's answer: a card that replaces the clicked one, a short message, or None (stale).
+Answer = cards.Card | str | None
 
 
 class CardActions:
@@ -48,12 +51,14 @@ class CardActions:
         incoming = to_incoming.from_action(raw)
         task = asyncio.ensure_future(self._run(verb, data, incoming))
         try:
-            card = await asyncio.wait_for(asyncio.shield(task), self.budget)
+            answer = await asyncio.wait_for(asyncio.shield(task), self.budget)
         except TimeoutError:
             log.warning("Teams action %s took over %.1fs; answering later", verb, self.budget)
             self.front.background(self._finish_late(task, raw))
             return _card(cards.text_card(WORKING))
-        return _card(card) if card is not None else _message(STALE)
+        if answer is None:
+            return _message(STALE)
+        return _message(answer) if isinstance(answer, str) else _card(answer)
 
     async def submit(self, raw: dict[str, Any]) -> None:
         """A legacy ``Action.Submit``: the same routing, answered as a new message."""
@@ -62,19 +67,62 @@ class CardActions:
         if not isinstance(verb, str):
             log.debug("ignored a Teams card submit without a verb")
             return
-        card = await self._run(verb, data, to_incoming.from_action(raw))
-        if card is not None:
+        answer = await self._run(verb, data, to_incoming.from_action(raw))
+        if answer is not None:
+            card = cards.text_card(answer) if isinstance(answer, str) else answer
             await self.front.sender.send(self.front.where(raw), card_activity(card))
 
-    async def _run(self, verb: str, data: dict[str, Any], incoming: Incoming) -> cards.Card | None:
+    async def _run(self, verb: str, data: dict[str, Any], incoming: Incoming) -> Answer:
         if verb in (FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL):
             return await self._feedback(verb, data, incoming)
+        value = data.get("value")
+        if verb == SAY and isinstance(value, str):
+            replies = await self.core.handle(replace(incoming, text=value))
+            return await self._deliver(replies, incoming)
+        if verb == OPEN_FORM and isinstance(value, str):
+            form_id, _, context = value.partition("|")
+            form = self.core.form(form_id, context, incoming)
+            if isinstance(form, Reply):
+                return await self._deliver([form], incoming)
+            await self._post(cards.form_card(form), incoming)
+            return "The form is below."
+        if verb == cards.SUBMIT_FORM:
+            return await self._submit_form(data, incoming)
         log.info("unknown Teams card verb %r from %s", verb, incoming.user_id)
         return None
 
-    async def _feedback(
-        self, verb: str, data: dict[str, Any], incoming: Incoming
-    ) -> cards.Card | None:
+    async def _submit_form(self, data: dict[str, Any], incoming: Incoming) -> Answer:
+        """Checked like Slack's modal: errors redraw the form in place with what was typed."""
+        form_id, context = str(data.get("form_id", "")), str(data.get("context", ""))
+        form = self.core.form(form_id, context, incoming)
+        if isinstance(form, Reply):
+            return await self._deliver([form], incoming)
+        values = cards.form_values(data, form)
+        errors = self.core.check_form(form_id, values)
+        if errors:
+            return cards.form_card(form, values=values, errors=errors)
+        replies = await self.core.submit_form(incoming, form_id, context, values)
+        if not replies:
+            return cards.text_card("Sent.")
+        for reply in replies[1:]:
+            await self._post(cards.reply_card(reply), incoming)
+        return cards.reply_card(replies[0])  # replaces the form
+
+    async def _deliver(self, replies: list[Reply], incoming: Incoming) -> Answer:
+        """Short notes and refusals as the click's answer; anything richer as new messages."""
+        said = []
+        for reply in replies:
+            if _short(reply):
+                said.append(reply.text)
+            else:
+                await self._post(cards.reply_card(reply), incoming)
+        return "\n".join(said) or "Done."
+
+    async def _post(self, card: cards.Card, incoming: Incoming) -> None:
+        where = self.front.where_for(incoming)
+        await self.front.sender.send(where, card_activity(card))
+
+    async def _feedback(self, verb: str, data: dict[str, Any], incoming: Incoming) -> Answer:
         try:
             question_id = int(str(data.get("value", "")))
         except ValueError:
@@ -105,3 +153,9 @@ def _card(card: cards.Card) -> dict[str, Any]:
 
 def _message(text: str) -> dict[str, Any]:
     return {"statusCode": 200, "type": MESSAGE, "value": text}
+
+
+def _short(reply: Reply) -> bool:
+    """A plain note meant for the clicker (a confirmation or a refusal), not the conversation."""
+    plain = not (reply.cards or reply.ideas or reply.actions or reply.form)
+    return plain and (reply.ephemeral or reply.kind == "error")

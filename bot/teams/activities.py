@@ -7,11 +7,13 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from bot.messages import Reply
 from bot.render import cards
 
+MAX_SUMMARY = 2000  # what shows where cards cannot (notifications, some clients)
+
 
 def card_activity(card: cards.Card, summary: str = "") -> Activity:
     return Activity(
         type=ActivityTypes.message,
-        summary=cards.clip(summary, 200) if summary else None,
+        summary=cards.clip(summary, MAX_SUMMARY) if summary else None,
         attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=card)],
     )
 

@@ -32,6 +32,7 @@ from bot.render import cards
 from bot.teams import incoming as to_incoming
 from bot.teams.actions import CardActions
 from bot.teams.activities import card_activity, message
+from bot.teams.courier import TeamsCourier
 from bot.teams.guard import BadActivity, check_activity
 from bot.teams.refs import ConversationRefs, Reference
 from bot.teams.sender import Sender, Where
@@ -65,6 +66,7 @@ class TeamsFrontEnd:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._service_urls: dict[str, str] = {}  # conversation id -> the URL Teams gave with it
         self.actions = CardActions(core, self, invoke_budget)
+        core.outbox.register(to_incoming.PLATFORM, TeamsCourier(self))
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -88,10 +90,16 @@ class TeamsFrontEnd:
             return web.json_response(invoke.body, status=invoke.status or 200)
         return web.json_response({}, status=200)
 
+    async def settle(self, timeout: float = 10) -> None:
+        """Wait until the background work started so far (and what it started) is done."""
+        while self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                return
+
     async def close(self) -> None:
         """Let background answers finish (bounded), then close the connector clients."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
+        await self.settle()
         await self.sender.close()
 
     # --- turns --------------------------------------------------------------------------
@@ -121,11 +129,27 @@ class TeamsFrontEnd:
             if await self._first_delivery(raw):
                 self.background(self.actions.submit(raw))
             return
-        if not await self._first_delivery(raw):
-            return
         incoming = to_incoming.from_message(raw)
+        mentioned = incoming.private or to_incoming.mentions_us(raw)
+        thread = to_incoming.in_thread(raw)
+        # With the manifest's RSC permission every channel message arrives; only mentions and
+        # replies in threads the core knows (review posts) are for us.
+        if not (mentioned or thread) or not await self._first_delivery(raw):
+            return
         await self._save_reference(incoming.user_id, raw)
-        self.background(self.answer(incoming, self.where(raw)))
+        self.background(self._dispatch(incoming, raw, mentioned, thread))
+
+    async def _dispatch(
+        self, incoming: Incoming, raw: dict[str, Any], mentioned: bool, thread: bool
+    ) -> None:
+        if thread and not incoming.private:
+            replies = await self.core.thread_reply(incoming)
+            if replies is not None:
+                for reply in replies:
+                    await self.sender.send(self.where(raw), message(reply))
+                return
+        if mentioned:
+            await self.answer(incoming, self.where(raw))
 
     async def _on_conversation_update(self, raw: dict[str, Any]) -> None:
         bot_id = str((raw.get("recipient") or {}).get("id", ""))
@@ -163,6 +187,14 @@ class TeamsFrontEnd:
             conversation_id=conversation,
             reply_to=reply_to,
             bot_id=str((raw.get("recipient") or {}).get("id", "")),
+        )
+
+    def where_for(self, incoming: Incoming) -> Where:
+        """Where replies to a click go: the clicked card's conversation, in its thread."""
+        conversation = incoming.conversation_id
+        return Where(
+            self.service_url_for(conversation),
+            to_incoming.join_conversation(conversation, incoming.thread_id),
         )
 
     def service_url_for(self, conversation_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.messages import Incoming
@@ -68,22 +69,33 @@ def from_message(activity: dict[str, Any]) -> Incoming:
         surface="dm" if personal else "mention",
         user_name=name,
         event_id=str(activity.get("id") or ""),
+        message_id=str(activity.get("id") or ""),
+        private=personal,
     )
 
 
-def from_action(activity: dict[str, Any]) -> Incoming:
-    """Who clicked a card button, and where."""
+def from_action(activity: dict[str, Any], text: str = "") -> Incoming:
+    """Who clicked a card button, and where; ``text`` is what the button says for them."""
     incoming = from_message({**activity, "text": ""})
-    return Incoming(
-        platform=PLATFORM,
-        user_id=incoming.user_id,
-        conversation_id=incoming.conversation_id,
-        thread_id=incoming.thread_id,
-        text="",
-        surface="action",
-        user_name=incoming.user_name,
-        event_id=incoming.event_id,
+    return replace(incoming, text=text, surface="action", message_id="")
+
+
+def mentions_us(activity: dict[str, Any]) -> bool:
+    """True when the message @mentions the bot (channel messages without one are not for us)."""
+    bot_id = (activity.get("recipient") or {}).get("id")
+    return any(
+        isinstance(e, dict)
+        and e.get("type") == "mention"
+        and isinstance(e.get("mentioned"), dict)
+        and e["mentioned"].get("id") == bot_id
+        for e in activity.get("entities") or []
     )
+
+
+def in_thread(activity: dict[str, Any]) -> bool:
+    """True for a reply under a channel post (not the post that starts the thread)."""
+    _, root = split_conversation(str((activity.get("conversation") or {}).get("id", "")))
+    return bool(root) and root != str(activity.get("id") or "")
 
 
 def event_key(activity: dict[str, Any]) -> str:

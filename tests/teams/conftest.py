@@ -18,18 +18,33 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Components
 from bot.core import Core
+from bot.flows.idea_views import IdeaDeps
+from bot.flows.ideas_wiring import install
+from bot.flows.triage import ReviewDesk
+from bot.outbox import Address
 from bot.records import Records, SqlRecords
 from bot.server import build_web_app
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
 from bot.teams.refs import SqlConversationRefs
 from bot.teams.sender import Sender
+from ideas import Roles
+from retrieval.embedder import FakeEmbedder
 from store import Database
 from store.migrate import upgrade
 from tests.bot.fakes import SESSIONS, FakeRetriever
 from tests.teams.fake_connector import FakeConnector
 
 BOT = {"id": "28:bot-app-id", "name": "Staffroom"}
+REVIEW = "19:review@thread.tacv2"
+# The idea scripts' people: (sender, their personal chat with Staffroom)
+PEOPLE = {
+    name: (
+        {"id": f"29:1{name}", "name": name.title(), "aadObjectId": f"aad-{name}"},
+        f"a:1chat-{name}",
+    )
+    for name in ("teacher", "colleague", "staff")
+}
 ANN = {"id": "29:1ann", "name": "Ann Lee", "aadObjectId": "aad-ann"}
 BEN = {"id": "29:1ben", "name": "Ben Ode", "aadObjectId": "aad-ben"}
 TENANT = "tenant-1"
@@ -53,8 +68,10 @@ def _base(service_url: str, sender: dict[str, Any], conversation: dict[str, Any]
     }
 
 
-def personal_message(service_url: str, text: str, sender: dict[str, Any] = ANN) -> dict[str, Any]:
-    conversation = {"conversationType": "personal", "id": PERSONAL}
+def personal_message(
+    service_url: str, text: str, sender: dict[str, Any] = ANN, conversation_id: str = PERSONAL
+) -> dict[str, Any]:
+    conversation = {"conversationType": "personal", "id": conversation_id}
     return {
         **_base(service_url, sender, conversation),
         "type": "message",
@@ -193,6 +210,7 @@ async def start_teams(connector: FakeConnector) -> AsyncIterator[StartServer]:
         config: BotConfig | None = None,
         records: Callable[[Database], Records] = SqlRecords,
         invoke_budget: float = 4.0,
+        with_ideas: bool = False,
     ) -> Staffroom:
         database = Database.from_url(url)
         upgrade(database.engine)
@@ -209,7 +227,8 @@ async def start_teams(connector: FakeConnector) -> AsyncIterator[StartServer]:
             invoke_budget=invoke_budget,
             sender=Sender(auth, config.APP_ID, backoff=0.01),  # quick retries
         )
-        components = Components(core=core, database=database, teams=teams)
+        review = install_idea_flows(core, database) if with_ideas else None
+        components = Components(core=core, database=database, teams=teams, review=review)
         server = TestServer(build_web_app(components), host="127.0.0.1", port=0)
         await server.start_server()
         session = aiohttp.ClientSession()
@@ -235,3 +254,18 @@ async def teams(
     start_teams: StartServer, sqlite_url: str, retriever_for_server: FakeRetriever
 ) -> Staffroom:
     return await start_teams(sqlite_url, retriever_for_server)
+
+
+def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
+    """The idea flows as ``bot.app.build`` wires them, reviewing in REVIEW, staff = "staff"."""
+    embedder = FakeEmbedder()
+    deps = IdeaDeps(
+        database=database,
+        outbox=core.outbox,
+        roles=Roles.parse("teams:aad-staff"),
+        retriever=core._retriever,  # noqa: SLF001 - the same canned sessions
+        embed=embedder.embed_documents,
+        embed_model=embedder.name,
+        review=Address("teams", REVIEW),
+    )
+    return install(core, deps)

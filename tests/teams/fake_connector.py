@@ -24,6 +24,7 @@ class Call:
     activity_id: str
     body: dict[str, Any]
     authorization: str = ""
+    posted_id: str = ""  # the id this fake gave a new post
 
     @property
     def card(self) -> dict[str, Any]:
@@ -61,7 +62,9 @@ class FakeConnector:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
 
-    async def _record(self, request: web.Request, kind: str) -> web.Response | None:
+    async def _record(
+        self, request: web.Request, kind: str, posted_id: str = ""
+    ) -> web.Response | None:
         if self.refusals:
             status, headers = self.refusals.pop(0)
             async with self._changed:
@@ -75,6 +78,7 @@ class FakeConnector:
             request.match_info.get("activity", ""),
             body,
             request.headers.get("Authorization", ""),
+            posted_id,
         )
         async with self._changed:
             self.calls.append(call)
@@ -83,8 +87,9 @@ class FakeConnector:
 
     async def _send(self, request: web.Request) -> web.Response:
         kind = "reply" if "activity" in request.match_info else "send"
-        refused = await self._record(request, kind)
-        return refused or web.json_response({"id": f"1700{next(self._ids):09d}"}, status=201)
+        posted_id = f"1700{next(self._ids):09d}"
+        refused = await self._record(request, kind, posted_id)
+        return refused or web.json_response({"id": posted_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         refused = await self._record(request, "update")
