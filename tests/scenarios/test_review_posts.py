@@ -1,0 +1,48 @@
+"""Review posts: a failure keeps the idea, a retry posts it once, two replicas never both post."""
+
+from __future__ import annotations
+
+import asyncio
+
+from store import Database, Idea
+from tests.scenarios.harness import REVIEW, idea_world, play
+from tests.scenarios.scripts import EXIT, Say, pitch
+
+
+async def test_a_failed_post_is_retried_once_even_by_two_replicas(db: Database):
+    first, second = idea_world(db), idea_world(db)
+    try:
+        first.courier.fail.append("not_in_channel")
+        await play(
+            first.core, (*pitch("teacher", *EXIT), Say("teacher", "submit", ("Your idea is #1",)))
+        )
+        assert first.courier.to(REVIEW) == []
+        with db.session() as s:
+            assert s.get(Idea, 1).review_post_status == "pending"
+        posted = await asyncio.gather(first.desk.retry_pending("a"), second.desk.retry_pending("b"))
+        assert sorted(posted) == [0, 1]
+        assert len(first.courier.to(REVIEW)) + len(second.courier.to(REVIEW)) == 1
+        assert await first.desk.retry_pending("a") == 0
+        with db.session() as s:
+            idea = s.get(Idea, 1)
+            assert (idea.review_post_status, idea.review_post_attempts) == ("posted", 1)
+    finally:
+        first.core.close()
+        second.core.close()
+
+
+async def test_status_changes_reach_the_author_with_the_note(sqlite_db: Database):
+    world = idea_world(sqlite_db)
+    try:
+        await play(world.core, (*pitch("teacher", *EXIT), Say("teacher", "submit")))
+        await play(
+            world.core, (Say("staff", "triage 1 decline Overlaps with #4", ("now declined",)),)
+        )
+        [(ref, update)] = world.courier.updated
+        assert update.actions[0].label == "Reopen"
+        dms = [r.text for a, r in world.courier.sent if a.user_id == "UTEACH"]
+        assert dms == [
+            "Your idea #1 “Exit tickets sorted into three piles” is now declined.\nThe reviewer's note: Overlaps with #4"
+        ]
+    finally:
+        world.core.close()
