@@ -37,6 +37,7 @@ from tests.teams.fake_connector import FakeConnector
 
 BOT = {"id": "28:bot-app-id", "name": "Staffroom"}
 REVIEW = "19:review@thread.tacv2"
+QUESTIONS = "19:questions@thread.tacv2"
 # The idea scripts' people: (sender, their personal chat with Staffroom)
 PEOPLE = {
     name: (
@@ -267,5 +268,6 @@ def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
         embed=embedder.embed_documents,
         embed_model=embedder.name,
         review=Address("teams", REVIEW),
+        questions=Address("teams", QUESTIONS),
     )
     return install(core, deps)
