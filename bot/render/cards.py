@@ -18,6 +18,7 @@ from bot.flows.home import Home
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
+    SAY,
     Action,
     Form,
     IdeaCard,
@@ -224,21 +225,34 @@ def text_card(text: str) -> Card:
     return card([text_block(escape(text))])
 
 
+WELCOME_LINES = (
+    "Ask a teaching question here, or @mention me in a channel: I answer with the best PD "
+    "sessions and the exact moment to watch.",
+    "Tell me whether an answer helped with 👍 / 👎, so the PD team sees what works.",
+    "Pitch a practice you use: type “pitch” (or “pitch form”); browse ideas with “ideas”.",
+    "Type “help” any time.",
+)
+WELCOME_ACTIONS = (
+    Action(SAY, "💡 Pitch an idea", "pitch", "primary"),
+    Action(SAY, "My ideas", "ideas mine"),
+    Action(SAY, "Design questions", "questions"),
+)
+
+
 def welcome_card(home: Home) -> Card:
-    """Sent when Staffroom is installed or a person joins: what it does, how to ask."""
+    """Sent when Staffroom is installed: what it does in Teams, and the newest sessions.
+
+    ``home.capabilities`` describe Slack's surfaces (slash command, message menu), so Teams
+    says its own lines.
+    """
     body: list[Card] = [
         text_block("**Hi, I'm Staffroom**", size="Large"),
-        text_block(
-            "I find the PD sessions in your district's library that answer a teaching "
-            "question, and the exact moment to watch. Message me here, or @mention me in a "
-            "channel."
-        ),
-        *(text_block(f"• {escape(line)}") for line in home.capabilities),
+        *(text_block(f"• {escape(line)}") for line in WELCOME_LINES),
     ]
     if home.recent:
         body.append(text_block("**Recent sessions**", spacing="Medium"))
         body += [session_block(s, snippet=False) for s in home.recent[:5]]
-    return card(body)
+    return card(body, [execute(a) for a in WELCOME_ACTIONS])
 
 
 # --- the reply a feedback button carries ---------------------------------------------------

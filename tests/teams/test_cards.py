@@ -125,10 +125,14 @@ def test_plain_text_replies_and_other_buttons():
     assert "actions" not in cards.reply_card(Reply(text="hello"))
 
 
-def test_the_welcome_card_says_how_to_ask_and_lists_recent_sessions():
-    home = Home(capabilities=("Ask me *anything*",), recent=(SESSION,), ideas=())
+def test_the_welcome_card_says_how_to_ask_in_teams_and_lists_recent_sessions():
+    home = Home(capabilities=("Use `/pd` (Slack only)",), recent=(SESSION,), ideas=())
     card = cards.welcome_card(home)
-    texts = _texts(card)
-    assert "**Hi, I'm Staffroom**" in texts and "• Ask me \\*anything\\*" in texts
-    assert any("Exit" in t for t in texts)
+    texts = "\n".join(_texts(card))
+    assert "**Hi, I'm Staffroom**" in texts and "@mention me in a channel" in texts
+    assert "/pd" not in texts and "Exit" in texts
+    assert [(a["verb"], a["data"]["value"]) for a in card["actions"]][0] == (
+        "staffroom_say",
+        "pitch",
+    )
     assert cards.attachment(card) == {"contentType": cards.CONTENT_TYPE, "content": card}
