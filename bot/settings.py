@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     staff_users: str = Field(
         "",
         description="Central staff who may triage ideas: user ids, comma-separated, optionally "
-        'with their platform ("slack:U01, teams:29:1ab, U02").',
+        'with their platform ("slack:U01, teams:<AAD object id>, U02").',
     )
     admin_users: str = Field(
         "",
