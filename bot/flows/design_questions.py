@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 import ideas
 from bot.core import Turn
@@ -92,7 +93,7 @@ class QuestionDesk:
         if turn.intent.args.strip():
             return None  # "questions to ask during a read-aloud" goes to the library
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             return [
                 f"#{q.id} {q.text}" + (f" (until {q.deadline.isoformat()})" if q.deadline else "")
                 for q in ideas.list_open_questions(s)
@@ -117,7 +118,7 @@ class QuestionDesk:
             return None
         ref = message_ref(incoming.conversation_id, incoming.thread_id)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             # TODO(ideas): an ideas.find_question_by_announce_ref helper.
             q = s.scalars(
                 sa.select(DesignQuestion).where(DesignQuestion.announce_ref == ref)
@@ -136,6 +137,6 @@ class QuestionDesk:
         return await self._pitch.start(incoming, question_id)
 
 
-def _detached(s, q: DesignQuestion) -> DesignQuestion:  # type: ignore[no-untyped-def]
+def _detached(s: Session, q: DesignQuestion) -> DesignQuestion:
     s.expunge(q)
     return q

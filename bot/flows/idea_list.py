@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
+
 import ideas
 from bot.core import Turn
 from bot.flows.idea_views import (
     IdeaDeps,
+    describe_card,
     engagement_actions,
     idea_card,
     in_session,
@@ -63,7 +66,7 @@ class IdeaBrowser:
         question_id: int | None = None,
         pending: bool = False,
     ) -> Reply:
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             if pending:
                 found = ideas.pending_review_posts(s, max_attempts=2**31 - 1)[:LIST_LIMIT]
             else:
@@ -104,7 +107,7 @@ class IdeaBrowser:
     async def show(self, who: Incoming, idea_id: int) -> Reply:
         staff = self.deps.roles.is_staff(who.platform, who.user_id)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             detail = ideas.get_idea_with_history(s, idea_id)
             idea = detail.idea
             question = (
@@ -126,7 +129,8 @@ class IdeaBrowser:
 
         card, actions, merged = await in_session(self.deps.database, work)
         return Reply(
-            text=f"Idea #{card.number}: {card.title} — {card.status}.{merged}",
+            text=describe_card(card) + merged,
+            answer=f"Idea #{card.number} · {card.status}.{merged}",
             ideas=(card,),
             actions=actions,
             kind="idea",
@@ -135,7 +139,7 @@ class IdeaBrowser:
     async def vote(self, who: Incoming, idea_id: int, *, tried: bool, outcome: str = "") -> Reply:
         voter = ideas.Actor(who.platform, who.user_id, who.user_name)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             if tried:
                 result = ideas.vote_tried(s, idea_id, voter, outcome or None)
             else:

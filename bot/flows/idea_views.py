@@ -151,7 +151,10 @@ def engagement_actions(idea_id: int) -> tuple[Action, ...]:
     return (
         Action(SAY, "🙋 I'd try this", f"idea {idea_id} try", typed=f"idea {idea_id} try"),
         Action(
-            OPEN_FORM, "✅ I tried this", f"tried|{idea_id}", typed=f"idea {idea_id} tried <how it went>"
+            OPEN_FORM,
+            "✅ I tried this",
+            f"tried|{idea_id}",
+            typed=f"idea {idea_id} tried <how it went>",
         ),
     )
 

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 import ideas
 from bot import intents
 from bot.core import Turn
@@ -116,7 +118,7 @@ class PitchFlow:
         who = turn.incoming
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             svc = ideas.PitchDraftService(s)
             draft = svc.get(who.platform, who.user_id)
             result = ideas.vote_try(s, idea_id, actor)
@@ -150,7 +152,7 @@ class PitchFlow:
         related = await self._covering(answers.get("title", ""), answers.get("practice", ""))
         vector = await self._embed(answers.get("title", ""), answers.get("practice", ""))
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             idea = ideas.PitchDraftService(s).submit(
                 who.platform, who.user_id, author_name=who.user_name, related_sessions=related,
                 embedding=vector, embedding_model=self.deps.embed_model if vector is not None else "",
@@ -278,7 +280,7 @@ class PitchFlow:
             return ()
         text = idea_text(title, practice)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             found = ideas.similar_ideas(s, text, embed, k=3, embed_model=self.deps.embed_model)
             counts = ideas.vote_counts(s, [i.id for i, _ in found])
             return tuple(idea_card(i, counts[i.id]) for i, _ in found)
@@ -311,7 +313,7 @@ class PitchFlow:
         vector = await self._embed(title, practice)
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             if question_id is not None and s.get(DesignQuestion, question_id) is None:
                 raise InputError(f"There is no design question #{question_id}.")
             idea = ideas.submit_idea(

@@ -12,6 +12,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 import ideas
 from bot.core import Turn
 from bot.flows.idea_views import (
@@ -140,7 +142,7 @@ class ReviewDesk:
         ideas.require_staff(self.deps.roles, who.platform, who.user_id)
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             before = ideas.get_idea(s, move.idea_id).status
             idea = ideas.transition(
                 s,
@@ -201,7 +203,7 @@ class ReviewDesk:
         external = f"{incoming.platform}:{incoming.conversation_id}:{incoming.message_id}"
         author = ideas.Actor(incoming.platform, incoming.user_id, incoming.user_name)
 
-        def work(s):  # type: ignore[no-untyped-def]
+        def work(s: Session):
             idea = ideas.find_by_review_ref(s, ref)
             if idea is None:
                 return None
@@ -249,7 +251,7 @@ class _Snapshot:
     post: Reply
 
 
-def _snapshot(s, idea: Idea) -> _Snapshot:  # type: ignore[no-untyped-def]
+def _snapshot(s: Session, idea: Idea) -> _Snapshot:
     counts = ideas.vote_counts(s, [idea.id])[idea.id]
     question = ideas.get_design_question(s, idea.question_id).text if idea.question_id else ""
     post = review_reply(idea, counts, question)
@@ -257,14 +259,14 @@ def _snapshot(s, idea: Idea) -> _Snapshot:  # type: ignore[no-untyped-def]
     return _Snapshot(idea, post)
 
 
-def _pending_post(s, idea_id: int) -> Reply | None:  # type: ignore[no-untyped-def]
+def _pending_post(s: Session, idea_id: int) -> Reply | None:
     idea = ideas.get_idea(s, idea_id)
     if idea.review_post_status != "pending":
         return None
     return _snapshot(s, idea).post
 
 
-def _mark(s, idea_id: int, review: Address, sent: Delivered) -> None:  # type: ignore[no-untyped-def]
+def _mark(s: Session, idea_id: int, review: Address, sent: Delivered) -> None:
     if sent.ok:
         ideas.mark_review_posted(s, idea_id, channel=review.conversation_id, ref=sent.ref)
     else:

@@ -9,10 +9,7 @@ a restart or on another server process.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -25,9 +22,6 @@ from bot.flows.home import RecentSessions, UserIdeas, build_home
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
-    OPEN_FORM,
-    SAY,
-    Form,
     Incoming,
     Reply,
 )
@@ -35,7 +29,8 @@ from bot.render import blocks
 from bot.slack import incoming as to_incoming
 from bot.slack.courier import SlackCourier
 from bot.slack.guard import BadBody, check_body
-from bot.slack.poster import ChannelPacer, Poster, web_client
+from bot.slack.interactive import Interactions
+from bot.slack.poster import ChannelPacer, Poster, respond_privately, web_client
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +63,8 @@ class SlackFrontEnd:
         self.app.shortcut(SHORTCUT_ID)(self._on_shortcut)
         self.app.action(FEEDBACK_HELPFUL)(self._on_feedback)
         self.app.action(FEEDBACK_NOT_HELPFUL)(self._on_feedback)
-        self.app.action(re.compile(rf"^{SAY}(\.\d+)?$"))(self._on_say)
-        self.app.action(re.compile(rf"^{OPEN_FORM}(\.\d+)?$"))(self._on_open_form)
-        self.app.view(blocks.FORM_CALLBACK)(self._on_form_submitted)
+        self.interactions = Interactions(core, self.poster)
+        self.interactions.attach(self.app)
         core.outbox.register(to_incoming.PLATFORM, SlackCourier(self.poster))
 
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -167,13 +161,13 @@ class SlackFrontEnd:
         await ack()
         incoming = to_incoming.from_command(command)
         for reply in await self.core.handle(incoming):
-            if reply.form is not None and await self._open(
+            if reply.form is not None and await self.interactions.open(
                 str(command.get("trigger_id", "")), reply.form, incoming
             ):
                 continue
             # Replies go through response_url: they work even where the bot is not a member.
             if (
-                await _respond(respond, blocks.reply_message(reply), where=incoming)
+                await respond_privately(respond, blocks.reply_message(reply), where=incoming)
                 and reply.question_id
             ):
                 await self.core.attach_reply(
@@ -181,7 +175,7 @@ class SlackFrontEnd:
                 )
                 refined = await self.core.refine(reply)
                 if refined is not None:
-                    await _respond(
+                    await respond_privately(
                         respond, blocks.reply_message(refined), where=incoming, replace=True
                     )
 
@@ -206,7 +200,7 @@ class SlackFrontEnd:
                 view=blocks.reply_view(reply),
             )
         else:
-            await _respond(respond, blocks.reply_message(reply), where=incoming)
+            await respond_privately(respond, blocks.reply_message(reply), where=incoming)
 
     async def _on_feedback(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
@@ -226,7 +220,7 @@ class SlackFrontEnd:
         container = body.get("container") or {}
         message, view = body.get("message"), body.get("view")
         if note.kind == "error":
-            await _respond(respond, {"text": blocks.escape(note.text)}, where=incoming)
+            await respond_privately(respond, {"text": blocks.escape(note.text)}, where=incoming)
         elif container.get("type") == "view" and isinstance(view, dict):
             updated = {
                 **blocks.reply_view(Reply(text="")),
@@ -250,107 +244,6 @@ class SlackFrontEnd:
                 "text": message.get("text", ""),
                 "blocks": blocks.with_feedback(message.get("blocks", []), note.text),
             }
-            await _respond(respond, update, where=incoming, replace=True)
+            await respond_privately(respond, update, where=incoming, replace=True)
         else:
-            await _respond(respond, {"text": blocks.escape(note.text)}, where=incoming)
-
-    # --- buttons that speak for the user, and forms (modals) -----------------------------------
-
-    async def _on_say(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
-    ) -> None:
-        await ack()
-        incoming = to_incoming.from_action(body, str(action.get("value", "")))
-        await self._deliver_click(body, incoming, await self.core.handle(incoming), respond)
-
-    async def _on_open_form(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
-    ) -> None:
-        await ack()
-        form_id, _, form_context = str(action.get("value", "")).partition("|")
-        incoming = to_incoming.from_action(body)
-        form = self.core.form(form_id, form_context, incoming)  # no I/O: trigger_id lives 3 s
-        if isinstance(form, Reply):
-            await self._deliver_click(body, incoming, [form], respond)
-        elif not await self._open(str(body.get("trigger_id", "")), form, incoming):
-            note = Reply(text="I couldn't open the form. Please try again.", ephemeral=True)
-            await self._deliver_click(body, incoming, [note], respond)
-
-    async def _open(self, trigger_id: str, form: Form, incoming: Incoming) -> bool:
-        metadata = {"form": form.form_id, "context": form.context}
-        opened = await self.poster.call(
-            "views.open",
-            user=incoming.user_id,
-            trigger_id=trigger_id,
-            view=blocks.form_view(form, metadata),
-        )
-        return opened is not None
-
-    async def _on_form_submitted(
-        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
-    ) -> None:
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            form_id, form_context = str(metadata["form"]), str(metadata.get("context", ""))
-        except (ValueError, KeyError, TypeError):
-            log.warning("form submission without our metadata: %r", view.get("private_metadata"))
-            await ack()
-            return
-        values = blocks.form_values(view)
-        errors = self.core.check_form(form_id, values)
-        if errors:  # shown under the fields; the modal stays open with what was typed
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        incoming = to_incoming.from_view(body)
-        for reply in await self.core.submit_form(incoming, form_id, form_context, values):
-            await self.poster.post(
-                replace(reply, ephemeral=False), channel=incoming.user_id, user=incoming.user_id
-            )
-
-    async def _deliver_click(
-        self, body: dict[str, Any], incoming: Incoming, replies: list[Reply], respond: Any
-    ) -> None:
-        """Replies to a click: DMs from the home tab, the DM itself, else only the clicker."""
-        container = body.get("container") or {}
-        for reply in replies:
-            if reply.form is not None and await self._open(
-                str(body.get("trigger_id", "")), reply.form, incoming
-            ):
-                continue
-            if container.get("type") == "view" or not incoming.conversation_id:
-                await self.poster.post(
-                    replace(reply, ephemeral=False), channel=incoming.user_id, user=incoming.user_id
-                )
-            elif container.get("is_ephemeral"):
-                await _respond(respond, blocks.reply_message(reply), where=incoming)
-            else:
-                await self.poster.post(
-                    replace(reply, ephemeral=not incoming.private),
-                    channel=incoming.conversation_id,
-                    user=incoming.user_id,
-                    thread_ts=str(container.get("thread_ts", "")),
-                )
-
-
-async def _respond(
-    respond: Any, message: dict[str, Any], *, where: Incoming, replace: bool = False
-) -> bool:
-    """Post through response_url (ephemeral); False, logged, when Slack refuses."""
-    try:
-        result = await respond(response_type="ephemeral", replace_original=replace, **message)
-    except Exception:
-        log.exception(
-            "response_url post failed (channel=%s user=%s)", where.conversation_id, where.user_id
-        )
-        return False
-    if result.status_code != 200:
-        log.error(
-            "response_url post failed: HTTP %s %s (channel=%s user=%s)",
-            result.status_code,
-            result.body[:200],
-            where.conversation_id,
-            where.user_id,
-        )
-        return False
-    return True
+            await respond_privately(respond, {"text": blocks.escape(note.text)}, where=incoming)

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from bot.render import blocks
 
 log = logging.getLogger(__name__)
@@ -145,3 +145,26 @@ class Poster:
                 channel,
                 second,
             )
+
+
+async def respond_privately(
+    respond: Any, message: dict[str, Any], *, where: Incoming, replace: bool = False
+) -> bool:
+    """Post through response_url (ephemeral); False, logged, when Slack refuses."""
+    try:
+        result = await respond(response_type="ephemeral", replace_original=replace, **message)
+    except Exception:
+        log.exception(
+            "response_url post failed (channel=%s user=%s)", where.conversation_id, where.user_id
+        )
+        return False
+    if result.status_code != 200:
+        log.error(
+            "response_url post failed: HTTP %s %s (channel=%s user=%s)",
+            result.status_code,
+            result.body[:200],
+            where.conversation_id,
+            where.user_id,
+        )
+        return False
+    return True
