@@ -263,7 +263,9 @@ class Core:
             replies = await self._handlers[intent.name].handler(turn)
             if replies is not None:
                 return replies
-            turn = replace(turn, intent=intents.Intent("ask", text))
+            # The handler may have left its flow: read the state it saved.
+            state = await self._db(self.records.load_state, incoming.platform, incoming.user_id)
+            turn = Turn(incoming, intents.Intent("ask", text), state)
         return await self._ask(turn)
 
     def _help(self) -> Reply:

@@ -100,10 +100,19 @@ class PitchFlow:
         await self._enter(who)
         return await self._privately(who, await self._show(who, view, "Welcome back! "))
 
-    async def _answer(self, turn: Turn) -> list[Reply]:
+    async def _answer(self, turn: Turn) -> list[Reply] | None:
         who = turn.incoming
         text = who.text.strip()  # as typed: line breaks and all
-        view = await self._svc(who, lambda svc: svc.answer(who.platform, who.user_id, text))
+
+        def work(svc: ideas.PitchDraftService) -> DraftView | None:
+            if svc.get(who.platform, who.user_id) is None:
+                return None
+            return svc.answer(who.platform, who.user_id, text)
+
+        view = await self._svc(who, work)
+        if view is None:  # the draft went another way (sent as a form): leave the flow
+            await self._clear(turn.state)
+            return None
         return await self._show(who, view)
 
     async def _cancel(self, turn: Turn) -> list[Reply]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from store import Database, Idea
+from store import Database, Idea, PitchDraft
 from tests.scenarios.harness import REVIEW, idea_world, play
 from tests.scenarios.scripts import EXIT, Say, pitch
 
@@ -44,5 +44,17 @@ async def test_status_changes_reach_the_author_with_the_note(sqlite_db: Database
         assert dms == [
             "Your idea #1 “Exit tickets sorted into three piles” is now declined.\nThe reviewer's note: Overlaps with #4"
         ]
+    finally:
+        world.core.close()
+
+
+async def test_a_flow_whose_draft_is_gone_lets_the_user_ask_again(sqlite_db: Database):
+    world = idea_world(sqlite_db)
+    try:
+        await play(world.core, (Say("teacher", "pitch", ("Question 1 of 6",)),))
+        with sqlite_db.session() as s:  # e.g. the same pitch was sent from the form meanwhile
+            s.delete(s.get(PitchDraft, ("slack", "UTEACH")))
+        await play(world.core, (Say("teacher", "how do I run exit tickets?", ("Start with",)),))
+        assert world.core.records.load_state("slack", "UTEACH").flow == ""
     finally:
         world.core.close()
