@@ -29,7 +29,7 @@ from bot.records import StateStore, UserState
 from ideas.fields import clean
 from ideas.pitch import DraftView, flatten_answers
 from ideas.similar import idea_text
-from staffroom_errors import InputError
+from staffroom_errors import InputError, StaffroomError
 from store import DesignQuestion
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,20 @@ class PitchFlow:
             )  # fmt: skip
             return idea.id, idea.title
 
-        idea_id, title = await in_session(self.deps.database, work)
+        try:
+            idea_id, title = await in_session(self.deps.database, work)
+        except Exception as err:
+            # A form has no draft behind it: give the teacher back what they typed.
+            if not isinstance(err, StaffroomError):
+                log.exception("submitting a pitch form for %s failed", who.user_id)
+            why = err.user_text() if isinstance(err, StaffroomError) else "Sorry, that didn't save."
+            typed = "\n".join(f"{s.label}: {values.get(s.key, '')}" for s in ideas.PITCH_STEPS)
+            return [
+                Reply(
+                    text=f"{why}\nSo nothing is lost, here is what you wrote:\n{typed}",
+                    kind="error",
+                )
+            ]
         return [await self._submitted(idea_id, title)]
 
 

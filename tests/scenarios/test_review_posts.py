@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from store import Database, Idea, PitchDraft
-from tests.scenarios.harness import REVIEW, idea_world, play
+from tests.scenarios.harness import REVIEW, dm, idea_world, play
 from tests.scenarios.scripts import EXIT, Say, pitch
 
 
@@ -58,3 +58,22 @@ async def test_a_flow_whose_draft_is_gone_lets_the_user_ask_again(sqlite_db: Dat
         assert world.core.records.load_state("slack", "UTEACH").flow == ""
     finally:
         world.core.close()
+
+
+async def test_a_pitch_form_that_cannot_be_saved_gives_the_teacher_their_text_back(
+    sqlite_db: Database,
+):
+    world = idea_world(sqlite_db)
+    values = {
+        "title": "Door greetings",
+        "practice": "I greet each student by name at the door.",
+        "problem": "Late starts",
+        "audience": "K-2",
+        "evidence": "Calmer starts",
+    }
+    try:
+        [reply] = await world.core.submit_form(dm("teacher", ""), "pitch", "99", values)
+    finally:
+        world.core.close()
+    assert reply.kind == "error" and "no design question #99" in reply.text
+    assert "I greet each student by name at the door." in reply.text
