@@ -21,12 +21,12 @@ import ideas
 from bot import intents
 from bot.core import Turn
 from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card, in_session
+from bot.flows.pitch_form import check_pitch, pitch_answers, pitch_form, pitch_form_reply
 from bot.forms import FormSpec, Values
-from bot.messages import OPEN_FORM, SAY, Action, Form, FormField, IdeaCard, Incoming, Reply
+from bot.messages import OPEN_FORM, SAY, Action, IdeaCard, Incoming, Reply
 from bot.moments import format_clock
 from bot.outbox import Address
 from bot.records import StateStore, UserState
-from ideas.fields import clean
 from ideas.pitch import DraftView, flatten_answers
 from ideas.similar import idea_text
 from staffroom_errors import InputError, StaffroomError
@@ -365,55 +365,3 @@ def _covers(related: Mapping[str, Any]) -> str:
     start = related.get("start")
     at = f" at {format_clock(float(start))}" if isinstance(start, int | float) else ""
     return f"“{related.get('title')}” covers this{at}."
-
-
-def pitch_form(context: str = "") -> Form:
-    """Every pitch question as one form (the same steps, limits and examples)."""
-    fields = tuple(
-        FormField(
-            step.key,
-            step.label,
-            step.example,
-            step.required,
-            step.max_len,
-            multiline=step.max_len > 300,
-        )
-        for step in ideas.PITCH_STEPS
-    )
-    intro = "The same questions as the chat, all at once."
-    if context:
-        intro = f"Your idea for design question #{context}."
-    return Form("pitch", "Pitch an idea", "Send pitch", fields, context, intro)
-
-
-def pitch_form_reply(question_id: int | None) -> Reply:
-    qid = "" if question_id is None else str(question_id)
-    return Reply(
-        text="Prefer a form? Open it with the button below (in chat, just answer my questions).",
-        actions=(Action(OPEN_FORM, "📝 Open the pitch form", f"pitch|{qid}"),),
-        form=pitch_form(qid),
-        kind="pitch",
-    )
-
-
-def pitch_answers(values: Values) -> dict[str, Any]:
-    """The form's values as draft answers; InputError on the first bad one."""
-    answers: dict[str, Any] = {}
-    for step in ideas.PITCH_STEPS:
-        value = clean(step.key, values.get(step.key), required=step.required)
-        if value:
-            answers[step.key] = step.parse(value)
-    return answers
-
-
-def check_pitch(values: Values) -> dict[str, str]:
-    """{field: friendly error} for the pitch form (the chat's own rules)."""
-    errors = {}
-    for step in ideas.PITCH_STEPS:
-        try:
-            value = clean(step.key, values.get(step.key), required=step.required)
-            if value:
-                step.parse(value)
-        except InputError as err:
-            errors[step.key] = err.user_text()
-    return errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.flows.pitch import check_pitch, pitch_form
+from bot.flows.pitch_form import check_pitch, pitch_form
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard, Reply
 from bot.render import blocks, text
 
