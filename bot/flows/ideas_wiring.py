@@ -32,7 +32,12 @@ def install(core: Core, deps: IdeaDeps) -> ReviewDesk:
     core.register(
         "questions", questions.on_questions, help="See the open design questions: `questions`."
     )
-    core.register("question", questions.on_question)
+    core.register(
+        "question",
+        questions.on_question,
+        help="Central staff: `question new <text> [by YYYY-MM-DD]`, `triage 12 pilot`, "
+        "`triage 12 decline <why>`, `ideas pending`.",
+    )
     core.register("triage", desk.on_triage)
     core.register_form("pitch", pitch.form_spec())
     core.register_form("tried", browser.tried_form_spec())
