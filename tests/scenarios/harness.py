@@ -84,6 +84,10 @@ async def play(core: Core, script: Script) -> None:
         replies = await core.handle(dm(step.user, step.text))
         said = "\n".join(r.text for r in replies)
         for text in step.expect:
-            assert text in said, f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} not in {said!r}"
+            assert text in said, (
+                f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} not in {said!r}"
+            )
         for text in step.absent:
-            assert text not in said, f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} in {said!r}"
+            assert text not in said, (
+                f"step {n} ({step.user}: {step.text[:40]!r}): {text!r} in {said!r}"
+            )
