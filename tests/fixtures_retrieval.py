@@ -119,3 +119,17 @@ def build_index(tmp_path: Path) -> IndexBuilder:
         return index_root, index_root.publish(build_dir)
 
     return build
+
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_LIBRARY = REPO / "examples" / "library"
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory, real_embedder) -> Path:
+    """A data dir whose index holds the whole sample library, embedded once per run."""
+    from ingest import build_index as ingest_library
+
+    data_dir = tmp_path_factory.mktemp("sample-data")
+    ingest_library(SAMPLE_LIBRARY, data_dir / "index", real_embedder)
+    return data_dir

@@ -22,6 +22,8 @@ def test_manifest_matches_the_code():
         "app_mention",
         "app_home_opened",
         "message.im",
+        "message.channels",
+        "message.groups",
     }
     urls = {
         command["url"],
@@ -31,4 +33,6 @@ def test_manifest_matches_the_code():
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:write"} <= scopes
+    # review-thread replies reach Staffroom without a mention
+    assert {"channels:history", "groups:history"} <= scopes
     assert features["app_home"]["home_tab_enabled"] is True
