@@ -6,6 +6,7 @@ importing this module, and ``staffroom --help``, stay instant.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +15,14 @@ from typing import TYPE_CHECKING
 from bot.core import Core, Retriever
 
 if TYPE_CHECKING:
+    from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
+    from bot.metrics import Metrics
     from bot.settings import Settings
     from bot.slack.app import SlackFrontEnd
     from bot.teams.app import TeamsFrontEnd
     from retrieval.embedder import Embedder
+    from retrieval.llm_openai import OpenAISynthesizer
     from retrieval.types import SessionMeta
     from store import Database
 
@@ -35,6 +39,9 @@ class Components:
     retriever: Retriever | None = None
     teams: TeamsFrontEnd | None = None
     review: ReviewDesk | None = None  # posts ideas for triage; serve retries failed posts
+    reindex: ReindexFlow | None = None  # admins' re-index runs (background tasks)
+    metrics: Metrics | None = None  # served at /metrics
+    synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one."""
@@ -45,7 +52,20 @@ class Components:
         except Exception as err:  # no index yet is fine: the bot says so when asked
             log.warning("warm-up search failed: %s", err)
 
+    async def aclose(self) -> None:
+        """Close what lives on the event loop (the LLM client); call it before ``close``."""
+        if self.synthesizer is not None:
+            synthesizer, self.synthesizer = self.synthesizer, None
+            await synthesizer.aclose()
+
     def close(self) -> None:
+        synthesizer, self.synthesizer = self.synthesizer, None
+        if synthesizer is not None and not _loop_running():
+            # Not closed on its loop (aclose): close its idle connections on a fresh one.
+            try:
+                asyncio.run(synthesizer.aclose())
+            except Exception as err:  # exiting anyway; a socket left to the OS is harmless
+                log.debug("closing the LLM client failed: %r", err)
         self.core.close()
         if self.database is not None:
             self.database.dispose()
@@ -55,13 +75,17 @@ def build(
     settings: Settings, *, retriever: Retriever | None = None, embedder: Embedder | None = None
 ) -> Components:
     """Every part for ``settings``; ``retriever``/``embedder`` replace the real ones (tests)."""
+    from bot.budget import DatabaseTokenBudget
+    from bot.metrics import MeteredRecords, Metrics
     from bot.records import SqlRecords
     from retrieval.answer import build_synthesizer
     from store import Database
     from store.migrate import upgrade
 
     url = settings.database_url_or_default
-    database = Database.from_url(url)
+    database = Database.from_url(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     if database.engine.url.get_backend_name() == "sqlite":
         upgrade(
             database.engine
@@ -69,10 +93,13 @@ def build(
     if retriever is None:
         embedder = embedder or _embedder(settings)
         retriever = _searcher(settings, embedder)
+    budget = DatabaseTokenBudget(database, settings.llm_daily_tokens)
+    synthesizer = build_synthesizer(settings, budget=budget)
+    metrics = Metrics(database)
     core = Core(
         retriever,
-        SqlRecords(database),
-        synthesizer=build_synthesizer(settings),
+        MeteredRecords(SqlRecords(database), metrics),
+        synthesizer=synthesizer,
         top=settings.answer_top,
         max_question_chars=settings.max_question_chars,
         search_workers=settings.search_workers,
@@ -92,8 +119,17 @@ def build(
         )
     teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
     review = _idea_flows(settings, core, database, retriever, embedder)
+    reindex = _reindex_flow(settings, core, database, retriever, embedder)
     return Components(
-        core=core, database=database, slack=slack, retriever=retriever, teams=teams, review=review
+        core=core,
+        database=database,
+        slack=slack,
+        retriever=retriever,
+        teams=teams,
+        review=review,
+        reindex=reindex,
+        metrics=metrics,
+        synthesizer=synthesizer,
     )
 
 
@@ -120,6 +156,46 @@ def _idea_flows(
         questions=channel_setting(settings.questions_channel),
     )
     return install(core, deps)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _reindex_flow(
+    settings: Settings,
+    core: Core,
+    database: Database,
+    retriever: Retriever,
+    embedder: Embedder | None,
+) -> ReindexFlow:
+    """`reindex` and `status` for admins, building with the searcher's own model."""
+    from functools import cache
+
+    from bot.flows.reindex import REINDEX_HELP, ReindexDeps, ReindexFlow
+    from ideas import Roles
+
+    @cache
+    def model() -> Embedder:
+        return embedder or getattr(retriever, "embedder", None) or _embedder(settings)
+
+    flow = ReindexFlow(
+        ReindexDeps(
+            database=database,
+            outbox=core.outbox,
+            roles=Roles.parse(settings.staff_users, settings.admin_users),
+            library=settings.library,
+            index_dir=settings.index_dir,
+            embedder=model,
+        )
+    )
+    core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
+    core.register("status", flow.on_status)
+    return flow
 
 
 def teams_enabled(settings: Settings) -> bool:

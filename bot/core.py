@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from bot import intents
 from bot.flows import ask
 from bot.forms import FormSpec, Values
+from bot.grounded import Grounded, in_progress, with_answer
 from bot.messages import Form, Incoming, Reply
 from bot.outbox import Outbox
 from bot.records import Records, UserState
@@ -227,20 +228,45 @@ class Core:
 
     async def refine(self, reply: Reply) -> Reply | None:
         """The answer with a synthesized answer line, or None to keep what was posted."""
+        grounded = await self.ground(reply)
+        return grounded.reply if grounded is not None else None
+
+    async def ground(
+        self, reply: Reply, *, on_delta: Callable[[Reply], Awaitable[object]] | None = None
+    ) -> Grounded | None:
+        """The synthesized answer for a posted ``reply`` and its citations; None keeps the post.
+
+        ``on_delta`` receives the reply with the partial answer while a streamed one arrives.
+        """
         if self._synthesizer is None or reply.question_id is None:
             return None
         pending = self._pending.pop(reply.question_id, None)
         if pending is None:
             return None
         query, response = pending
+
+        async def streamed(text: str) -> None:
+            if on_delta is not None:
+                await on_delta(in_progress(reply, text))
+
         try:
-            grounded = await self._synthesizer.answer(query, response)
+            answer = await self._synthesizer.answer(
+                query, response, on_delta=streamed if on_delta is not None else None
+            )
         except Exception:
             log.exception("synthesizer failed for question %s", reply.question_id)
             return None
-        if grounded is None or not grounded.text.strip():
+        if answer is None or not answer.text.strip():
+            log.debug("question %s keeps its extractive answer", reply.question_id)
             return None
-        return replace(reply, answer=grounded.text, text=grounded.text + "\n" + reply.text)
+        log.info(
+            "question %s: synthesized answer, %s tokens, %s, %.0f ms",
+            reply.question_id,
+            answer.usage_tokens,
+            answer.model,
+            answer.latency_ms,
+        )
+        return Grounded(with_answer(reply, answer.text, answer.citations), answer.citations)
 
     # --- routing ------------------------------------------------------------------------
 

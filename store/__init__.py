@@ -23,6 +23,7 @@ from store.conversations import (
 )
 from store.db import Database, make_engine, make_sessionmaker, normalize_url
 from store.idea_models import Comment, DesignQuestion, Idea, IdeaEvent, PitchDraft, Vote
+from store.llm_usage import LLMUsage, add_llm_usage, llm_tokens_on
 from store.models import (
     ContentGap,
     ConversationRef,
@@ -53,6 +54,7 @@ __all__ = [
     "Feedback",
     "Idea",
     "IdeaEvent",
+    "LLMUsage",
     "Lock",
     "PitchDraft",
     "ProcessedEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "ReindexRun",
     "Vote",
     "acquire_lock",
+    "add_llm_usage",
     "claim_event",
     "clean_text",
     "clear_state",
@@ -70,6 +73,7 @@ __all__ = [
     "get_state",
     "latest_reindex_run",
     "list_gaps",
+    "llm_tokens_on",
     "log_question",
     "make_engine",
     "make_sessionmaker",

@@ -19,13 +19,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.core import Core
 from bot.flows.home import RecentSessions, UserIdeas, build_home
+from bot.grounded import Throttle
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
     Incoming,
     Reply,
 )
-from bot.render import blocks
+from bot.render import blocks, citations
 from bot.slack import incoming as to_incoming
 from bot.slack.courier import SlackCourier
 from bot.slack.guard import BadBody, check_body
@@ -151,9 +152,22 @@ class SlackFrontEnd:
             )
             if ts and reply.question_id is not None:
                 await self.core.attach_reply(reply.question_id, f"{channel}:{ts}")
-                refined = await self.core.refine(reply)
-                if refined is not None:
-                    await self.poster.update(channel, ts, blocks.reply_message(refined))
+                await self._ground(reply, channel, ts)
+
+    async def _ground(self, reply: Reply, channel: str, ts: str) -> None:
+        """Edit the posted answer in place as a synthesized one streams in (≤ 1 edit/s)."""
+
+        async def update(message: dict[str, Any]) -> None:
+            await self.poster.update(channel, ts, message)
+
+        edits: Throttle[dict[str, Any]] = Throttle(update)
+        grounded = await self.core.ground(
+            reply, on_delta=lambda partial: edits.offer(blocks.reply_message(partial))
+        )
+        if grounded is not None:
+            await edits.finish(citations.slack_message(grounded))
+        elif edits.sent:  # a stream that broke off: put the extractive answer back
+            await edits.finish(blocks.reply_message(reply))
 
     # --- slash command, shortcut, buttons ---------------------------------------------------
 
@@ -173,10 +187,11 @@ class SlackFrontEnd:
                 await self.core.attach_reply(
                     reply.question_id, f"{incoming.conversation_id}:command"
                 )
-                refined = await self.core.refine(reply)
-                if refined is not None:
+                # response_url takes only a few posts: no streamed edits, just the final one.
+                grounded = await self.core.ground(reply)
+                if grounded is not None:
                     await respond_privately(
-                        respond, blocks.reply_message(refined), where=incoming, replace=True
+                        respond, citations.slack_message(grounded), where=incoming, replace=True
                     )
 
     async def _on_shortcut(self, ack: Any, body: dict[str, Any], respond: Any) -> None:

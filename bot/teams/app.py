@@ -28,7 +28,7 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from bot.core import Core
 from bot.flows.home import RecentSessions, build_home
 from bot.messages import Incoming
-from bot.render import cards
+from bot.render import cards, citations
 from bot.teams import incoming as to_incoming
 from bot.teams.actions import CardActions
 from bot.teams.activities import card_activity, message
@@ -172,9 +172,11 @@ class TeamsFrontEnd:
                 await self.core.attach_reply(
                     reply.question_id, f"{incoming.conversation_id}:{posted}"
                 )
-                refined = await self.core.refine(reply)
-                if refined is not None:
-                    await self.sender.update(where, posted, message(refined))
+                grounded = await self.core.ground(reply)
+                if grounded is not None:
+                    await self.sender.update(
+                        where, posted, message(citations.teams_reply(grounded))
+                    )
 
     def where(self, raw: dict[str, Any], *, thread: bool = True) -> Where:
         """Where replies to ``raw`` go: its reply chain in a channel, the chat itself in 1:1."""
