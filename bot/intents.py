@@ -12,7 +12,7 @@ from dataclasses import dataclass
 HELP_WORDS = frozenset({"help", "?", "commands", "what can you do", "hi", "hello"})
 FEEDBACK_WORD = "feedback"
 # Keywords later issues plug into; the core only routes them when a handler is registered.
-HOOK_INTENTS = ("pitch", "ideas", "idea", "triage", "reindex", "question", "questions")
+HOOK_INTENTS = ("pitch", "ideas", "idea", "triage", "reindex", "status", "question", "questions")
 # Whole phrases that mean a keyword (routed only when the keyword's handler is registered).
 PHRASES: dict[str, str] = {
     "i have an idea": "pitch",

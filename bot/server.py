@@ -1,7 +1,9 @@
-"""The HTTP server behind ``staffroom serve``: Slack events and a health check on aiohttp.
+"""The HTTP server behind ``staffroom serve``: Slack events, Teams, health and metrics on aiohttp.
 
-``/api/messages`` serves Microsoft Teams (Bot Framework). Later issues add ``/readyz`` and
-``/metrics`` here.
+``/slack/events`` serves Slack, ``/api/messages`` Microsoft Teams (Bot Framework). ``/healthz``
+says the process is alive; ``/readyz`` that it can answer (database reachable and migrated, index
+loaded), else 503 with the reasons; ``/metrics`` is for Prometheus. Every request gets a request
+id that its log lines carry (``bot/logs.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.app import Components
+from bot.logs import request_ids
+from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
     from bot.flows.triage import ReviewDesk
@@ -24,17 +28,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+COMPONENTS = web.AppKey("components", Components)
 MAX_BODY = 1024 * 1024  # Slack bodies are a few KB; 40,000-character messages fit easily
 
 
 def build_web_app(components: Components) -> web.Application:
     """The aiohttp application for ``components`` (no sockets opened)."""
-    app = web.Application(client_max_size=MAX_BODY)
+    from bot.metrics import Metrics
+
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])
+    app[COMPONENTS] = components
     if components.slack is not None:
         app.router.add_post("/slack/events", components.slack.handle_http)
     if components.teams is not None:
         app.router.add_post("/api/messages", components.teams.handle_http)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    metrics = components.metrics or Metrics(components.database)
+    app.router.add_get("/metrics", metrics.handle_http)
     return app
 
 
@@ -42,13 +53,53 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _readyz(request: web.Request) -> web.Response:
+    problems = await asyncio.to_thread(readiness_problems, request.app[COMPONENTS])
+    return web.json_response(
+        {"ready": not problems, "problems": problems}, status=503 if problems else 200
+    )
+
+
+def readiness_problems(components: Components) -> list[str]:
+    """Why this replica cannot answer yet ([] when it can): database and index checks."""
+    from store import migrate
+
+    problems: list[str] = []
+    database = components.database
+    if database is None:
+        problems.append("database: not configured")
+    else:
+        try:
+            database.check()
+            revision = migrate.current(database.engine)
+            if revision != migrate.head():
+                problems.append(
+                    f"database: schema at {revision or 'nothing'}, not {migrate.head()}: "
+                    "run `staffroom db upgrade`"
+                )
+        except StaffroomError as err:
+            problems.append(f"database: {err.message}")
+    retriever = components.retriever
+    if retriever is None:
+        problems.append("index: no searcher configured")
+    else:
+        try:
+            refresh = getattr(retriever, "refresh", None)
+            if refresh is not None:
+                refresh()  # cheap once loaded; loads the published version the first time
+            if getattr(retriever, "version", "loaded") == "":
+                problems.append("index: not loaded yet")
+        except StaffroomError as err:
+            problems.append(f"index: {err.user_text()}")
+    return problems
+
+
 def serve(settings: Settings) -> None:
     """Build everything and serve until Ctrl-C or SIGTERM (blocking)."""
     from bot.app import build
+    from bot.logs import configure
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, settings.log_format)
     components = build(settings)
     try:
         asyncio.run(
@@ -87,7 +138,7 @@ async def run(
 ) -> None:
     """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled."""
     await asyncio.to_thread(components.warm_up)
-    runner = web.AppRunner(build_web_app(components))
+    runner = web.AppRunner(build_web_app(components), access_log=None)  # bot.logs logs access
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -52,11 +52,20 @@ class Settings(BaseSettings):
         validation_alias=_env("DATABASE_URL"),
         description="SQLAlchemy URL (postgresql+psycopg://...). Empty = SQLite in the data dir.",
     )
+    db_pool_size: int = Field(
+        5, description="PostgreSQL connections each process keeps open.", ge=1
+    )
+    db_max_overflow: int = Field(
+        10, description="Extra PostgreSQL connections a process may open under load.", ge=0
+    )
 
     # --- server ------------------------------------------------------------------------
     host: str = Field("0.0.0.0", description="Address `staffroom serve` listens on.")
     port: int = Field(3000, description="Port `staffroom serve` listens on.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: str = Field(
+        "text", description="Log lines as text, or json (one object per line, with request ids)."
+    )
 
     # --- Slack -------------------------------------------------------------------------
     slack_bot_token: str = Field(
