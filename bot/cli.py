@@ -291,6 +291,20 @@ def cmd_ideas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bot.reindex_watch import run_cli
+
+    settings = _settings(args)
+    library = Path(args.path) if args.path else settings.library
+    embedder = _embedder(settings)
+    if args.watch:
+        return run_cli(settings, library, embedder, watching=True, interval=args.interval)
+    with _progress_bar(Console(stderr=True)) as on_progress:
+        return run_cli(settings, library, embedder, full=args.full, progress=on_progress)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
@@ -344,6 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv"], default="csv", help="export format")
     p.add_argument("--output", "-o", help="export file (default: standard output)")
     p.set_defaults(func=cmd_ideas)
+
+    p = sub.add_parser(
+        "reindex",
+        parents=[common],
+        help="re-index the library under the shared lock (--watch: whenever it changes)",
+    )
+    p.add_argument("path", nargs="?", help="library folder (default: STAFFROOM_LIBRARY)")
+    p.add_argument("--watch", action="store_true", help="keep watching; re-index on changes")
+    p.add_argument(
+        "--interval", type=float, default=30.0, help="seconds between checks when watching"
+    )
+    p.add_argument("--full", action="store_true", help="re-read every file (not with --watch)")
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
