@@ -241,7 +241,8 @@ class Core:
         if self._synthesizer is None or reply.question_id is None:
             return None
         pending = self._pending.pop(reply.question_id, None)
-        if pending is None:
+        if pending is None:  # no good match, or already refined
+            log.debug("question %s keeps its extractive answer: nothing to add", reply.question_id)
             return None
         query, response = pending
 
