@@ -14,7 +14,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,10 +99,10 @@ class Tracker:
     """The newest progress of a build, written by its thread and read by whoever reports it."""
 
     phase: str = "scan"
-    files: tuple[int, int] = (0, 0)
-    chunks: tuple[int, int] = (0, 0)
+    scanned: tuple[int, int] = (0, 0)  # library files checked against the live index
+    parsed: tuple[int, int] = (0, 0)  # new or changed files read
+    chunks: tuple[int, int] = (0, 0)  # chunks embedded
     percent: int = 0
-    changed: threading.Event = field(default_factory=threading.Event)
 
     # Phase spans of the overall percentage: scanning is quick, embedding is most of the work.
     _SPANS = {"scan": (0, 10), "parse": (10, 40), "embed": (40, 95), "write": (95, 100)}
@@ -111,18 +111,18 @@ class Tracker:
         low, high = self._SPANS.get(event.phase, (0, 100))
         share = event.done / event.total if event.total else 0.0
         self.phase = event.phase
-        if event.phase in ("scan", "parse") and event.total:
-            self.files = (event.done, event.total)
-        elif event.phase == "embed" and event.total:
-            self.chunks = (event.done, event.total)
+        if event.total:
+            counts = {"scan": "scanned", "parse": "parsed", "embed": "chunks"}
+            if event.phase in counts:
+                setattr(self, counts[event.phase], (event.done, event.total))
         self.percent = max(self.percent, min(100, int(low + (high - low) * share)))
-        self.changed.set()
 
     def text(self) -> str:
         parts = [f"Re-indexing the library… {self.percent}%"]
-        verb = "read" if self.phase == "parse" else "checked"
-        if self.files[1]:
-            parts.append(f"files {self.files[0]}/{self.files[1]} {verb}")
+        if self.scanned[1]:
+            parts.append(f"files {self.scanned[0]}/{self.scanned[1]} checked")
+        if self.parsed[1]:
+            parts.append(f"{self.parsed[0]}/{self.parsed[1]} new or changed read")
         if self.chunks[1]:
             parts.append(f"chunks {self.chunks[0]}/{self.chunks[1]} embedded")
         if self.phase == "write":

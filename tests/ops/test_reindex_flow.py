@@ -108,7 +108,7 @@ async def test_a_second_request_is_told_who_runs_it_and_progress_is_edited_in_pl
 
         await asyncio.wait_for(progress_shown(), 10)
         shown = [r.text for _, r in courier.updated if "%" in r.text][-1]
-        assert "files 2/2" in shown and "chunks 0/2 embedded" in shown
+        assert "files 2/2 checked · 2/2 new or changed read · chunks 0/2 embedded" in shown
         embedder.gate.set()
         await flow.settle()
         ref, final = courier.updated[-1]
@@ -235,4 +235,7 @@ def test_progress_percentages_only_grow() -> None:
         tracker(event)
         seen.append(tracker.percent)
     assert seen == sorted(seen) and seen[-1] == 100
-    assert "files 4/4" in tracker.text() and "chunks 10/10 embedded" in tracker.text()
+    assert tracker.text() == (
+        "Re-indexing the library… 100% · files 4/4 checked · 2/4 new or changed read · "
+        "chunks 10/10 embedded"
+    )
