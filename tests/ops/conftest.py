@@ -83,16 +83,15 @@ def embedder() -> GatedEmbedder:
 
 
 def settings_for(tmp_path: Path, db_url: str, library: Path, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        library=library,
-        database_url=db_url,
-        admin_users=ADMINS,
-        teams="off",
-        match_threshold=0.1,  # the fake embedder's cosines are low; the ranking is what counts
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "library": library,
+        "database_url": db_url,
+        "admin_users": ADMINS,
+        "teams": "off",
+        "match_threshold": 0.1,  # the fake embedder's cosines are low; the ranking is what counts
+    }
+    return Settings(_env_file=None, **{**values, **extra})
 
 
 def say(user: str, text: str, platform: str = "terminal", surface: str = "terminal") -> Incoming:
