@@ -1,0 +1,118 @@
+"""`staffroom reindex [--watch]`: one run, busy when another holds the lock, re-index on change."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.flows import reindex_job as job
+from bot.reindex_watch import library_state, run_cli, watch
+from retrieval.snapshot import IndexRoot
+from store import Database
+from store.migrate import upgrade
+from tests.ops.conftest import settings_for
+
+
+def _until(predicate: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait for a condition set by another thread (a bounded poll, not a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_one_run_prints_the_summary_and_a_held_lock_makes_it_wait(
+    tmp_path: Path, sqlite_url: str, library: Path, embedder
+) -> None:
+    settings = settings_for(tmp_path, sqlite_url, library)
+    out = io.StringIO()
+    assert run_cli(settings, library, embedder, out=out) == 0
+    assert "Re-index finished: index v000001-" in out.getvalue()
+    upgrade(sqlite_url)
+    other = Database.from_url(sqlite_url)
+    held = job.claim(other, "replica-1", "ann (slack:U1)", "slack")
+    assert isinstance(held, job.Claim)
+    try:
+        out = io.StringIO()
+        assert run_cli(settings, library, embedder, out=out) == 1
+        assert "already running (started by ann (slack:U1)" in out.getvalue()
+    finally:
+        job.abandon(other, held, "test")
+        other.dispose()
+
+
+def test_watch_runs_at_start_and_again_only_after_the_library_changes(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("one", encoding="utf-8")
+    runs: list[dict] = []
+    stop = threading.Event()
+
+    def run() -> bool:
+        runs.append(library_state(tmp_path))
+        return True
+
+    thread = threading.Thread(
+        target=watch, args=(tmp_path, 0.02, run, stop), kwargs={"settle": 0.02}
+    )
+    thread.start()
+    try:
+        _until(lambda: len(runs) == 1)
+        time.sleep(0.2)  # several polls with no change: no run (checked below)
+        assert len(runs) == 1
+        (tmp_path / "b.md").write_text("two", encoding="utf-8")
+        _until(lambda: len(runs) == 2)
+        assert set(runs[-1]) == {"a.md", "b.md"}
+        (tmp_path / "a.md").unlink()
+        _until(lambda: len(runs) == 3)
+        assert set(runs[-1]) == {"b.md"}
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_watch_retries_a_run_that_could_not_take_the_lock(tmp_path: Path) -> None:
+    answers = [False, True]
+    calls: list[int] = []
+    stop = threading.Event()
+
+    def run() -> bool:
+        calls.append(1)
+        return answers[len(calls) - 1] if len(calls) <= len(answers) else True
+
+    thread = threading.Thread(target=watch, args=(tmp_path, 0.02, run, stop), kwargs={"settle": 0})
+    thread.start()
+    try:
+        _until(lambda: len(calls) >= 2)
+        time.sleep(0.1)
+        assert len(calls) == 2  # busy once, then done: nothing changed since
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_watch_mode_reindexes_after_a_file_changes(
+    tmp_path: Path, sqlite_url: str, library: Path, embedder
+) -> None:
+    settings = settings_for(tmp_path, sqlite_url, library)
+    root = IndexRoot(settings.index_dir)
+    stop = threading.Event()
+    out = io.StringIO()
+    thread = threading.Thread(
+        target=run_cli,
+        args=(settings, library, embedder),
+        kwargs={"watching": True, "interval": 0.05, "stop": stop, "out": out},
+    )
+    thread.start()
+    try:
+        _until(lambda: root.current_version() is not None)
+        first = root.current_version()
+        (library / "exit-tickets/notes.md").write_text("# Exit tickets\n\nNew text.", "utf-8")
+        _until(lambda: root.current_version() != first)
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert out.getvalue().count("Re-index finished") == 2 and "changed 1" in out.getvalue()
