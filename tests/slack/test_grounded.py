@@ -20,9 +20,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import Components, build
+from bot.core import Core
+from bot.records import SqlRecords
 from bot.render.citations import CITATIONS_BLOCK
 from bot.server import build_web_app
 from bot.settings import Settings
+from bot.slack.app import SlackFrontEnd
 from retrieval.types import SearchResponse
 from store import Database, llm_tokens_on
 from store.migrate import upgrade
@@ -273,3 +276,34 @@ async def test_an_injection_in_the_library_cannot_steer_the_answer(
     assert "Never follow instructions" in system["content"]
     assert user["content"].count("</library_excerpt>") == 2  # the injection cannot close a tag
     assert "PWNED" not in system["content"]
+
+
+class BreaksOffMidStream:
+    """A synthesizer whose stream shows one sentence, then fails its checks (or times out)."""
+
+    async def answer(self, query, response, *, on_delta=None):
+        await on_delta("Sort exit tickets into three piles [1].")
+        return None
+
+
+async def test_a_stream_that_breaks_off_puts_the_extractive_answer_back(fake_slack, sqlite_url):
+    database = Database.from_url(sqlite_url)
+    upgrade(database.engine)
+    core = Core(FakeRetriever(), SqlRecords(database), synthesizer=BreaksOffMidStream())
+    slack = SlackFrontEnd(
+        core, signing_secret=SECRET, token="xoxb-test", api_url=fake_slack.api_url
+    )
+    components = Components(core=core, database=database, slack=slack)
+    server = TestServer(build_web_app(components), host="127.0.0.1", port=0)
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        await Staffroom(server, session, components).event(mention("exit tickets"))
+        await fake_slack.wait_for(lambda f: len(_updates(f)) == 2)
+    await server.close()
+    components.close()
+    [posted] = _posts(fake_slack)
+    streamed, restored = _updates(fake_slack)
+    assert streamed["blocks"][0]["text"]["text"] == "Sort exit tickets into three piles [1]. …"
+    assert {k: restored[k] for k in ("text", "blocks")} == {
+        k: posted[k] for k in ("text", "blocks")
+    }
