@@ -371,6 +371,10 @@ def fuzz(tmp: Path, examples: int) -> dict[str, Any]:
         "http_inputs": sum(counts.values()),
         "by_kind": counts,
         "http_5xx": len(five_xx),
+        "http_5xx_by_path": {
+            p: sum(x.startswith(p + " ") for x in five_xx)
+            for p in ("/slack/events", "/api/messages")
+        },  # fmt: skip
         "first_5xx": five_xx[:3],
         "errors_logged_with_traceback": errors.count,
         "distinct_error_origins": errors.first,

@@ -71,7 +71,9 @@ def readiness_problems(components: Components) -> list[str]:
     else:
         try:
             database.check()
-            revision = migrate.current(database.engine)
+            # SQLite is migrated at start-up; elsewhere `staffroom db upgrade` must have run.
+            sqlite = database.engine.url.get_backend_name() == "sqlite"
+            revision = migrate.head() if sqlite else migrate.current(database.engine)
             if revision != migrate.head():
                 problems.append(
                     f"database: schema at {revision or 'nothing'}, not {migrate.head()}: "
