@@ -4,6 +4,7 @@ edited in place, the old index answering until the new one is published."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,7 +86,7 @@ async def test_a_second_request_is_told_who_runs_it_and_progress_is_edited_in_pl
     courier = _with_courier(components)
     flow = components.reindex
     assert flow is not None
-    object.__setattr__(flow.deps, "progress_seconds", 0.02)
+    flow.deps = replace(flow.deps, progress_seconds=0.02)
     try:
         embedder.hold()
         replies = await components.core.handle(say(ADMIN, "reindex", "slack", "dm"))
