@@ -103,16 +103,22 @@ def serve(settings: Settings) -> None:
 
     configure(settings.log_level, settings.log_format)
     components = build(settings)
-    try:
-        asyncio.run(
-            run(
+
+    async def main() -> None:
+        try:
+            await run(
                 components,
                 settings.host,
                 settings.port,
                 settings.slack_app_token,
                 retry_seconds=settings.review_retry_seconds,
             )
-        )
+        finally:
+            # close the OpenAI client on the loop it was used on
+            await components.aclose()
+
+    try:
+        asyncio.run(main())
     finally:
         components.close()
 

@@ -54,6 +54,9 @@ def _check_json(body: str) -> None:
         event = _need(data, "event", dict)
         _need(event, "type", str)
         _need(data, "event_id", str)
+        # bolt reads these while routing; a wrong type there would be a 500 inside bolt
+        _optional_str(data, ("team_id", "api_app_id", "enterprise_id"))
+        _optional_str(event, EVENT_STRINGS)
     else:
         raise BadBody(f"unsupported event envelope type {kind!r}")
 
@@ -68,6 +71,10 @@ def _check_form(body: str) -> None:
         kind = _need(payload, "type", str)
         for key in PAYLOAD_NEEDS.get(kind, ()):
             _need(payload, key, dict if key != "actions" else list)
+        _optional_str(payload, ("trigger_id", "response_url", "callback_id"))
+        for key in ("user", "channel", "team", "container", "view", "message"):
+            if isinstance(payload.get(key), dict):
+                _optional_str(payload[key], ("id", "ts", "user", "text", "callback_id"))
     elif "command" in form:
         for key in ("command", "user_id", "channel_id"):
             if not form.get(key, [""])[0]:
@@ -84,6 +91,18 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadBody(f"{what} is not a JSON object")
     return data
+
+
+EVENT_STRINGS = (
+    "user", "channel", "bot_id", "text", "ts", "thread_ts", "event_ts", "subtype",
+    "channel_type", "tab", "team", "app_id",
+)  # fmt: skip
+
+
+def _optional_str(data: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise BadBody(f"malformed {key!r}")
 
 
 def _need(data: dict[str, Any], key: str, kind: type) -> Any:

@@ -77,7 +77,11 @@ class TeamsFrontEnd:
         except BadActivity as bad:
             log.warning("rejected Teams request from %s: %s", request.remote, bad)
             return web.json_response({"error": str(bad)}, status=bad.status)
-        activity = Activity().deserialize(raw)
+        try:
+            activity = Activity().deserialize(raw)
+        except Exception as err:  # msrest raises DeserializationError and friends on bad shapes
+            log.warning("rejected Teams request from %s: not an activity (%s)", request.remote, err)
+            return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.adapter.process_activity(

@@ -12,7 +12,7 @@ from store.migrate import current, downgrade, head, upgrade
 TABLES = {
     "conversation_states", "processed_events", "questions", "feedback", "content_gaps",
     "conversation_refs", "ideas", "pitch_drafts", "comments", "votes", "design_questions",
-    "idea_events", "reindex_runs", "locks",
+    "idea_events", "reindex_runs", "locks", "llm_usage",
 }  # fmt: skip
 
 
