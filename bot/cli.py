@@ -207,10 +207,17 @@ def format_response(response: SearchResponse) -> str:
         lines.append(f"{n}. {session.title}{by}")
         span = format_span(best.start, best.end)
         link = deep_link(session.url, best.start)
-        where = f"▶ {span}" if span else (best.heading or best.source)
+        where = f"▶ {span}" if span else _document_place(session.title, best)
         lines.append(f"   {where}  {link}".rstrip())
         lines.append(f"   “{best.snippet}”")
     return "\n".join(lines)
+
+
+def _document_place(title: str, moment) -> str:
+    """Where in a handout: its file, section (without the session title) and page."""
+    section = moment.heading.removeprefix(title).lstrip(" >") if moment.heading else ""
+    parts = [moment.source, section, f"p. {moment.page}" if moment.page else ""]
+    return " · ".join(p for p in parts if p)
 
 
 # --- chat, status, serve --------------------------------------------------------------------

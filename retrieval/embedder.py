@@ -96,6 +96,11 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        # Library users see our progress, not the loader's weight bars or length warnings.
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
         try:
             return SentenceTransformer(self._location(), device=_resolve_device(self._device))
