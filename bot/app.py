@@ -118,7 +118,7 @@ def build(
             ideas=lambda platform, user: _user_ideas(database, platform, user),
         )
     teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
-    review = _idea_flows(settings, core, database, retriever, embedder)
+    review = _idea_flows(settings, core, database, retriever, embedder, slack)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     return Components(
         core=core,
@@ -139,16 +139,24 @@ def _idea_flows(
     database: Database,
     retriever: Retriever,
     embedder: Embedder | None,
+    slack: SlackFrontEnd | None = None,
 ) -> ReviewDesk:
     """Pitch, triage, design questions and idea browsing on the core."""
     from bot.flows.idea_views import IdeaDeps, channel_setting
     from bot.flows.ideas_wiring import install
-    from ideas import Roles
+    from ideas import GroupMembers, Roles, StaffRoster
 
+    roles = Roles.parse(settings.staff_users, settings.admin_users)
+    groups: dict[str, GroupMembers] = {}
+    if slack is not None and settings.staff_usergroup.strip():
+        from bot.slack.usergroups import SlackUserGroup
+
+        groups["slack"] = SlackUserGroup(slack.poster.client, settings.staff_usergroup.strip())
     deps = IdeaDeps(
         database=database,
         outbox=core.outbox,
-        roles=Roles.parse(settings.staff_users, settings.admin_users),
+        roles=roles,
+        staff=StaffRoster(roles, groups),
         retriever=retriever,
         embed=embedder.embed_documents if embedder is not None else None,
         embed_model=getattr(embedder, "name", "") if embedder is not None else "",

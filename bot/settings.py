@@ -171,6 +171,11 @@ class Settings(BaseSettings):
         "",
         description="Admins who may re-index (and triage): user ids as for STAFFROOM_STAFF_USERS.",
     )
+    staff_usergroup: str = Field(
+        "",
+        description="A Slack user group id (S0123) whose members also count as central staff "
+        "(read with the usergroups:read scope, cached 5 minutes). Empty = none.",
+    )
 
     # --- idea queue ----------------------------------------------------------------------
     review_channel: str = Field(

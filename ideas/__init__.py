@@ -5,7 +5,15 @@ Depends on `store` only; no chat code. Functions take the session first and neve
 
 from ideas.engagement import add_comment, comment_counts, vote_counts, vote_tried, vote_try
 from ideas.export import export_csv
-from ideas.permissions import Roles, require_admin, require_staff
+from ideas.permissions import (
+    GroupMembers,
+    Roles,
+    StaffDirectory,
+    StaffRoster,
+    check_staff,
+    require_admin,
+    require_staff,
+)
 from ideas.pitch import PITCH_STEPS, DraftView, PitchDraftService, PitchStep, SummaryLine
 from ideas.questions import (
     close_question,
@@ -38,6 +46,10 @@ __all__ = [
     "PitchDraftService",
     "PitchStep",
     "Roles",
+    "StaffDirectory",
+    "StaffRoster",
+    "GroupMembers",
+    "check_staff",
     "Status",
     "SummaryLine",
     "VoteCounts",

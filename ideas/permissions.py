@@ -1,12 +1,22 @@
-"""Who may triage ideas: staff (and admins, who are staff too), from settings."""
+"""Who may triage ideas: staff (and admins, who are staff too), from settings and directories.
+
+``Roles`` holds the ids configured in settings. A ``StaffDirectory`` answers "is this user staff?"
+for the flows; ``StaffRoster`` is the usual one: the configured ids plus, per platform, a group
+whose members count as staff (the composition root supplies e.g. a Slack user group). Nothing here
+knows any platform's API.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from staffroom_errors import PermissionDenied
+
+STAFF_ONLY = "Only central staff can do that."
+ASK_ADMIN = "If you should be able to, ask your Staffroom admin to add you."
 
 
 def _ids(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -41,12 +51,71 @@ class Roles:
         return self.is_admin(platform, user_id) or self._member(self.staff, platform, user_id)
 
 
-def require_staff(roles: Roles, platform: str, user_id: str) -> None:
+class StaffDirectory(Protocol):
+    """Whether a user counts as central staff."""
+
+    async def is_staff(self, platform: str, user_id: str) -> bool:
+        """May look the user up (cached); never raises."""
+        ...
+
+    def may_be_staff(self, platform: str, user_id: str) -> bool:
+        """No I/O (a form must open within 3 s): False only for someone surely not staff."""
+        ...
+
+
+class GroupMembers(Protocol):
+    """A platform's staff group, e.g. a Slack user group."""
+
+    async def members(self) -> frozenset[str]:
+        """The members' user ids (cached); empty when they cannot be read. Never raises."""
+        ...
+
+    def cached(self) -> frozenset[str] | None:
+        """The members if known and fresh, without I/O; None when a look-up is due."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaffRoster:
+    """Staff = the configured ids, plus the members of each platform's staff group."""
+
+    roles: Roles = Roles()
+    groups: Mapping[str, GroupMembers] = field(default_factory=dict)  # platform -> group
+
+    async def is_staff(self, platform: str, user_id: str) -> bool:
+        if self.roles.is_staff(platform, user_id):
+            return True
+        group = self.groups.get(platform)
+        return group is not None and bool(user_id) and user_id in await group.members()
+
+    def may_be_staff(self, platform: str, user_id: str) -> bool:
+        if self.roles.is_staff(platform, user_id):
+            return True
+        group = self.groups.get(platform)
+        if group is None:
+            return False
+        known = group.cached()
+        return known is None or user_id in known  # unknown yet: the submit checks for sure
+
+
+def _refuse(doing: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"Only central staff can {doing}." if doing else STAFF_ONLY, hint=ASK_ADMIN
+    )
+
+
+def require_staff(roles: Roles, platform: str, user_id: str, doing: str = "") -> None:
+    """Refuse non-staff; ``doing`` ("open design questions") names the action in the message."""
     if not roles.is_staff(platform, user_id):
-        raise PermissionDenied(
-            "Only central staff can review ideas.",
-            hint="If you should be able to, ask your Staffroom admin to add you.",
-        )
+        raise _refuse(doing)
+
+
+async def check_staff(
+    directory: StaffDirectory, platform: str, user_id: str, doing: str = ""
+) -> None:
+    """``require_staff`` against a directory (settings ids and staff groups)."""
+    if not await directory.is_staff(platform, user_id):
+        raise _refuse(doing)
 
 
 def require_admin(roles: Roles, platform: str, user_id: str) -> None:

@@ -61,7 +61,9 @@ class QuestionDesk:
             return await self._open(who, *new)
         close = re.fullmatch(r"close\s+#?(\d+)", args.strip(), re.I)
         if close:
-            ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+            await ideas.check_staff(
+                self.deps.directory, who.platform, who.user_id, "close design questions"
+            )
             q = await in_session(
                 self.deps.database, lambda s: ideas.close_question(s, int(close.group(1)))
             )
@@ -69,7 +71,9 @@ class QuestionDesk:
         return None
 
     async def _open(self, who: Incoming, text: str, deadline: date | None) -> list[Reply]:
-        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+        await ideas.check_staff(
+            self.deps.directory, who.platform, who.user_id, "open design questions"
+        )
         author = ideas.Actor(who.platform, who.user_id, who.user_name)
         q = await in_session(
             self.deps.database,

@@ -43,7 +43,9 @@ class IdeaBrowser:
         who, arg = turn.incoming, turn.intent.args.lower().strip()
         question = re.fullmatch(r"(?:question|q)\s*#?(\d+)", arg)
         if arg == "pending":
-            ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+            await ideas.check_staff(
+                self.deps.directory, who.platform, who.user_id, "see pending review posts"
+            )
             return [await self._list("Ideas whose review post is pending", pending=True)]
         if arg == "mine":
             return [await self._list("Your ideas", author=(who.platform, who.user_id))]
@@ -105,7 +107,7 @@ class IdeaBrowser:
         return [await self.show(who, idea_id)]
 
     async def show(self, who: Incoming, idea_id: int) -> Reply:
-        staff = self.deps.roles.is_staff(who.platform, who.user_id)
+        staff = await self.deps.directory.is_staff(who.platform, who.user_id)
 
         def work(s: Session):
             detail = ideas.get_idea_with_history(s, idea_id)

@@ -46,11 +46,17 @@ class IdeaDeps:
     database: Database
     outbox: Outbox
     roles: ideas.Roles = ideas.Roles()
+    staff: ideas.StaffDirectory | None = None  # roles plus staff groups; None = roles only
     retriever: Retriever | None = None  # "Session X covers this at 12:31"
     embed: Embed | None = None  # similar ideas; None turns the suggestion off
     embed_model: str = ""
     review: Address | None = None  # the review channel
     questions: Address | None = None  # where design questions are announced
+
+    @property
+    def directory(self) -> ideas.StaffDirectory:
+        """Who counts as staff: the composition root's directory, else the configured ids."""
+        return self.staff if self.staff is not None else ideas.StaffRoster(self.roles)
 
 
 async def in_session(database: Database, work: Callable[[Session], T]) -> T:

@@ -139,7 +139,7 @@ class ReviewDesk:
         return await self.apply(turn.incoming, move)
 
     async def apply(self, who: Incoming, move: Move) -> list[Reply]:
-        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+        await ideas.check_staff(self.deps.directory, who.platform, who.user_id, "review ideas")
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
 
         def work(s: Session):
@@ -153,10 +153,15 @@ class ReviewDesk:
                 expected_status=move.expected,
                 merge_into=move.merge_into,
             )
-            return before, idea.status, _snapshot(s, idea)
+            # A merge moves votes and comments: the target's post shows its new counts.
+            into = idea.merged_into_id if move.action == ideas.Action.MERGE else None
+            target = _snapshot(s, ideas.get_idea(s, into)) if into else None
+            return before, idea.status, _snapshot(s, idea), target
 
-        before, after, snap = await in_session(self.deps.database, work)
+        before, after, snap, target = await in_session(self.deps.database, work)
         await self._announce(snap, actor, before, after, move.note)
+        if target is not None:
+            await self._refresh(target)
         label = ideas.status_label(after)
         return [Reply(text=f"Done: idea #{move.idea_id} is now {label}.", ephemeral=True)]
 
@@ -190,6 +195,12 @@ class ReviewDesk:
         sent = await self.deps.outbox.send(Address.direct(idea.author_platform, idea.author_id), dm)
         if not sent.ok:
             log.warning("could not tell the author of idea %s: %s", idea.id, sent.error)
+
+    async def _refresh(self, snap: _Snapshot) -> None:
+        """Update an idea's review post in place (nothing to do before it is posted)."""
+        review = self.deps.review
+        if review is not None and snap.idea.review_ref:
+            await self.deps.outbox.update(review.platform, snap.idea.review_ref, snap.post)
 
     # --- comments from the review thread ------------------------------------------------
 
@@ -229,7 +240,9 @@ class ReviewDesk:
         }
 
     def guard(self, who: Incoming) -> None:
-        ideas.require_staff(self.deps.roles, who.platform, who.user_id)
+        """Before the form opens (no I/O); ``apply`` checks for sure on submit."""
+        if not self.deps.directory.may_be_staff(who.platform, who.user_id):
+            ideas.require_staff(self.deps.roles, who.platform, who.user_id, "review ideas")
 
     async def _submit_decline(self, who: Incoming, context: str, values: Values) -> list[Reply]:
         idea_id, status = _context(context)

@@ -11,7 +11,9 @@ import pytest
 from ideas import (
     Actor,
     Roles,
+    StaffRoster,
     add_comment,
+    check_staff,
     export_csv,
     require_admin,
     require_staff,
@@ -102,3 +104,31 @@ def test_roles() -> None:
     with pytest.raises(PermissionDenied):
         require_admin(roles, "slack", "U_STAFF")
     assert not Roles.parse("", None).is_staff("slack", "")
+
+
+class _Group:
+    """A staff group whose members are known (or not yet: ``known=None``)."""
+
+    def __init__(self, members: set[str], known: bool = True) -> None:
+        self._members, self._known = frozenset(members), known
+
+    async def members(self) -> frozenset[str]:
+        return self._members
+
+    def cached(self) -> frozenset[str] | None:
+        return self._members if self._known else None
+
+
+async def test_staff_roster_adds_a_platforms_group_to_the_configured_ids() -> None:
+    roles = Roles.parse("slack:U_STAFF")
+    roster = StaffRoster(roles, {"slack": _Group({"U_GROUP"})})
+    assert await roster.is_staff("slack", "U_STAFF") and await roster.is_staff("slack", "U_GROUP")
+    assert not await roster.is_staff("teams", "U_GROUP")  # the group is Slack's only
+    assert not await roster.is_staff("slack", "U_TEACHER")
+    assert roster.may_be_staff("slack", "U_GROUP") and not roster.may_be_staff("slack", "U_T")
+    cold = StaffRoster(roles, {"slack": _Group({"U_GROUP"}, known=False)})
+    assert cold.may_be_staff("slack", "U_T")  # unknown yet: the submit decides
+    with pytest.raises(PermissionDenied, match="Only central staff can open design questions"):
+        await check_staff(roster, "slack", "U_TEACHER", "open design questions")
+    with pytest.raises(PermissionDenied, match=r"^Only central staff can do that\.$"):
+        require_staff(roles, "slack", "U_TEACHER")

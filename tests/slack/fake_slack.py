@@ -35,6 +35,7 @@ class FakeSlack:
     rate_limits: dict[str, int] = field(default_factory=dict)
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> member ids
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -102,6 +103,11 @@ class FakeSlack:
                 "ok": True,
                 "url": str(self.server.make_url("/socket")).replace("http", "ws", 1),
             }
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(params.get("usergroup", "")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(members)}
         if method in ("views.open", "views.update", "views.publish"):
             return {"ok": True, "view": {"id": params.get("view_id") or "V1", "hash": "h1"}}
         return {"ok": True}
@@ -140,6 +146,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs a few (usergroups.*)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1", port=0)  # a free port
@@ -153,6 +160,8 @@ class FakeSlack:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
     raw = await request.text()
     if request.content_type == "application/json":
         data = json.loads(raw or "{}")

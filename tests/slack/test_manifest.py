@@ -35,4 +35,6 @@ def test_manifest_matches_the_code():
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "im:write"} <= scopes
     # review-thread replies reach Staffroom without a mention
     assert {"channels:history", "groups:history"} <= scopes
+    # members of STAFFROOM_STAFF_USERGROUP are staff (usergroups.users.list)
+    assert "usergroups:read" in scopes
     assert features["app_home"]["home_tab_enabled"] is True

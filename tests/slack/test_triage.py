@@ -217,6 +217,7 @@ async def test_merge_into_another_idea_through_its_modal(start_server, sqlite_ur
         user="UCOLL",
         idea=("Silent debate", "Students write a debate on paper, silently, for ten minutes."),
     )
+    await dm(staffroom, fake_slack, TEACHER, "idea 2 try")  # moves to #1 with the merge
     ts, post = _ref_ts(staffroom, 2), _review_post(fake_slack)
     await staffroom.interaction(
         click(fake_slack, STAFF, post, "Merge", channel=REVIEW_CHANNEL, ts=ts)
@@ -229,6 +230,14 @@ async def test_merge_into_another_idea_through_its_modal(start_server, sqlite_ur
     await fake_slack.wait_for(lambda f: len(replies_in(f, "UCOLL")) >= 1)
     assert "merged into idea #1" in replies_in(fake_slack, "UCOLL")[-1].params["text"]
     assert _status(staffroom.components.database, 2) == "duplicate"
+    # The target's review post is refreshed in place with the vote it gained.
+    target_ts = _ref_ts(staffroom, 1)
+    await fake_slack.wait_for(
+        lambda f: any(c.params["ts"] == target_ts for c in f.of("chat.update"))
+    )
+    [refreshed] = [c.params for c in fake_slack.of("chat.update") if c.params["ts"] == target_ts]
+    assert refreshed["channel"] == REVIEW_CHANNEL
+    assert "1 would try it" in str(refreshed["blocks"]) and "#1" in refreshed["text"]
 
 
 async def test_a_failed_review_post_keeps_the_idea_and_is_retried(
