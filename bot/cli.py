@@ -170,7 +170,7 @@ def _emit(response: SearchResponse, as_json: bool, out: TextIO) -> None:
 
 def response_json(response: SearchResponse) -> dict[str, Any]:
     """The stable JSON shape of `staffroom ask --json`."""
-    from bot.moments import deep_link
+    from retrieval.moments import deep_link
 
     results = []
     for result in response.results:
@@ -193,7 +193,7 @@ def response_json(response: SearchResponse) -> dict[str, Any]:
 
 def format_response(response: SearchResponse) -> str:
     """Plain-text answer for the terminal."""
-    from bot.moments import deep_link, format_span
+    from retrieval.moments import deep_link, format_span
 
     if not response.results or not response.good_match:
         return (

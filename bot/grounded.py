@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from bot.messages import Reply
-from bot.moments import format_clock
 from retrieval.answer import Citation
+from retrieval.moments import format_clock
 
 T = TypeVar("T")
 STREAMING_MARK = " …"  # after a partial answer: more is on its way

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from retrieval.llm_budget import DailyTokenBudget, TokenBudget
+from retrieval.moments import deep_link, format_clock
 from retrieval.types import Moment, SearchResponse, SessionMeta
 from staffroom_errors import ConfigError
 
@@ -45,7 +45,7 @@ class Citation:
             title=session.title,
             start=moment.start,
             end=moment.end,
-            url=_deep_link(session.url, moment.start),
+            url=deep_link(session.url, moment.start),
         )
 
 
@@ -139,14 +139,6 @@ def build_synthesizer(
     )
 
 
-def format_clock(seconds: float) -> str:
-    """750.4 -> "12:30"; an hour or more -> "1:02:05"."""
-    # Same rule as bot.moments.format_clock, which retrieval may not import.
-    hours, rest = divmod(max(0, int(seconds)), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 def _where(moment: Moment) -> str:
     """Where to look inside the session: " at 12:30", " (page 3)" or " (Heading)"."""
     if moment.start is not None:
@@ -157,8 +149,3 @@ def _where(moment: Moment) -> str:
         return f" ({moment.heading})"
     return ""
 
-
-def _deep_link(url: str, start: float | None) -> str:
-    if not url or start is None:
-        return url
-    return urlunsplit(urlsplit(url)._replace(fragment=f"t={int(start)}"))

@@ -13,8 +13,8 @@ from bot.messages import (
     Reply,
     SessionCard,
 )
-from bot.moments import deep_link, format_span
 from bot.records import QuestionEntry
+from retrieval.moments import deep_link, format_span
 from retrieval.types import Moment, SearchResponse, SessionResult
 
 NO_MATCH = (

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 import ideas
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard
-from bot.moments import format_clock
 from bot.outbox import Address, Outbox
+from retrieval.moments import format_clock
 
 if TYPE_CHECKING:
     from bot.core import Retriever

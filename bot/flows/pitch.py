@@ -24,11 +24,11 @@ from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card, in_sessi
 from bot.flows.pitch_form import check_pitch, pitch_answers, pitch_form, pitch_form_reply
 from bot.forms import FormSpec, Values
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard, Incoming, Reply
-from bot.moments import format_clock
 from bot.outbox import Address
 from bot.records import StateStore, UserState
 from ideas.pitch import DraftView, flatten_answers
 from ideas.similar import idea_text
+from retrieval.moments import format_clock
 from staffroom_errors import InputError, StaffroomError
 from store import DesignQuestion
 

@@ -1,4 +1,4 @@
-"""How a moment in a session is shown: "12:30–15:10" and a deep link into the recording."""
+"""How a moment is shown: "12:30–15:10" and a deep link into the recording (answers, bots, CLI)."""
 
 from __future__ import annotations
 
