@@ -216,8 +216,16 @@ class Core:
         )
 
     async def claim(self, key: str, platform: str) -> bool:
-        """True the first time a delivery is seen (across restarts and processes)."""
-        return await self._db(self.records.claim_event, key, platform)
+        """True the first time a delivery is seen (across restarts and processes).
+
+        Without the ledger (database down) a retry may be answered twice; losing the question
+        would be worse, so an unreachable ledger counts as a first delivery.
+        """
+        try:
+            return await self._db(self.records.claim_event, key, platform)
+        except Exception:
+            log.exception("could not check delivery %s for retries; answering anyway", key)
+            return True
 
     async def attach_reply(self, question_id: int, reply_ref: str) -> None:
         """Remember where an answer was posted; a failure is logged, not raised."""

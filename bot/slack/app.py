@@ -134,12 +134,7 @@ class SlackFrontEnd:
     async def _first_delivery(self, body: dict[str, Any]) -> bool:
         """False for a retry of an event some process already took."""
         key = f"slack:{body.get('event_id', '')}"
-        try:
-            first = await self.core.claim(key, to_incoming.PLATFORM)
-        except Exception:
-            # Without the ledger a retry may answer twice; losing the question would be worse.
-            log.exception("could not check event %s for retries; answering anyway", key)
-            return True
+        first = await self.core.claim(key, to_incoming.PLATFORM)
         if not first:
             log.info("dropped a repeated delivery of %s", key)
         return first

@@ -219,11 +219,7 @@ class TeamsFrontEnd:
 
     async def _first_delivery(self, raw: dict[str, Any]) -> bool:
         key = to_incoming.event_key(raw)
-        try:
-            first = await self.core.claim(key, to_incoming.PLATFORM)
-        except Exception:
-            log.exception("could not check Teams activity %s for redelivery; answering", key)
-            return True
+        first = await self.core.claim(key, to_incoming.PLATFORM)
         if not first:
             log.info("dropped a repeated delivery of Teams activity %s", key)
         return first
