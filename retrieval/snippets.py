@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from retrieval.lexical import tokenize
 
@@ -42,20 +42,25 @@ def snippet(
     best = max(range(len(sentences)), key=lambda i: (weights[i], -i))
     if len(sentences[best]) > max_chars:
         return _window(sentences[best], idf, max_chars, stem, best > 0, best < len(sentences) - 1)
-    lo = hi = best
-    length = len(sentences[best])
     # Grow around the best sentence, the following one first: transcripts explain after the cue.
+    lo, hi = _grow([len(x) for x in sentences], best, max_chars)
+    body = " ".join(sentences[lo : hi + 1])
+    return f"{'… ' if lo > 0 else ''}{body}{' …' if hi < len(sentences) - 1 else ''}"
+
+
+def _grow(lengths: Sequence[int], centre: int, max_chars: int) -> tuple[int, int]:
+    """The widest run of pieces around ``centre`` (space-joined) within ``max_chars``."""
+    lo = hi = centre
+    length = lengths[centre]
     while True:
         grown = False
         for cand in (hi + 1, lo - 1):
-            if 0 <= cand < len(sentences) and length + 1 + len(sentences[cand]) <= max_chars:
-                length += 1 + len(sentences[cand])
+            if 0 <= cand < len(lengths) and length + 1 + lengths[cand] <= max_chars:
+                length += 1 + lengths[cand]
                 lo, hi = min(lo, cand), max(hi, cand)
                 grown = True
         if not grown:
-            break
-    body = " ".join(sentences[lo : hi + 1])
-    return f"{'… ' if lo > 0 else ''}{body}{' …' if hi < len(sentences) - 1 else ''}"
+            return lo, hi
 
 
 def _window(
@@ -66,17 +71,7 @@ def _window(
     centre = next(
         (i for i, w in enumerate(words) if any(idf.get(t) for t in tokenize(w, stem=stem))), 0
     )
-    lo = hi = centre
-    length = len(words[centre])
-    while True:
-        grown = False
-        for cand in (hi + 1, lo - 1):
-            if 0 <= cand < len(words) and length + 1 + len(words[cand]) <= max_chars:
-                length += 1 + len(words[cand])
-                lo, hi = min(lo, cand), max(hi, cand)
-                grown = True
-        if not grown:
-            break
+    lo, hi = _grow([len(w) for w in words], centre, max_chars)
     body = " ".join(words[lo : hi + 1])[:max_chars]
     head = "… " if lo > 0 or before else ""
     tail = " …" if hi < len(words) - 1 or after else ""
