@@ -192,32 +192,18 @@ def response_json(response: SearchResponse) -> dict[str, Any]:
 
 
 def format_response(response: SearchResponse) -> str:
-    """Plain-text answer for the terminal."""
-    from retrieval.moments import deep_link, format_span
+    """Plain-text answer for the terminal: the same cards the chat and the bots show."""
+    from bot.flows.ask import answer_line, card
+    from bot.messages import Reply
+    from bot.render.text import render
 
     if not response.results or not response.good_match:
         return (
             "Nothing in the library covers that yet. Try other words, or tell your PD team "
             "what you were looking for."
         )
-    lines = []
-    for n, result in enumerate(response.results, 1):
-        session, best = result.session, result.best
-        by = f" — {session.presenter}" if session.presenter else ""
-        lines.append(f"{n}. {session.title}{by}")
-        span = format_span(best.start, best.end)
-        link = deep_link(session.url, best.start)
-        where = f"▶ {span}" if span else _document_place(session.title, best)
-        lines.append(f"   {where}  {link}".rstrip())
-        lines.append(f"   “{best.snippet}”")
-    return "\n".join(lines)
-
-
-def _document_place(title: str, moment) -> str:
-    """Where in a handout: its file, section (without the session title) and page."""
-    section = moment.heading.removeprefix(title).lstrip(" >") if moment.heading else ""
-    parts = [moment.source, section, f"p. {moment.page}" if moment.page else ""]
-    return " · ".join(p for p in parts if p)
+    cards = tuple(card(result) for result in response.results)
+    return render(Reply(text=answer_line(response), cards=cards))
 
 
 # --- chat, status, serve --------------------------------------------------------------------
