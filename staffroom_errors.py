@@ -11,6 +11,7 @@ traceback and the user gets a polite "try again".
     ├── IndexError_                no index yet, unreadable or corrupt index directory
     ├── RetrievalError             embedding or search failed at query time
     ├── StoreError                 the database could not be reached or written
+    │   └── DatabaseUnavailable    it did not answer (down, restarting): worth a retry
     ├── IdeaError                  the idea queue refused an action
     │   ├── TransitionError        a status change that is not allowed (or lost a race)
     │   └── PermissionDenied       the user may not do this (not staff, not admin)
@@ -54,6 +55,10 @@ class RetrievalError(StaffroomError):
 
 class StoreError(StaffroomError):
     """The database could not be reached or written."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database did not answer (down, restarting, or too busy): worth trying again soon."""
 
 
 class IdeaError(StaffroomError):

@@ -103,6 +103,8 @@ def build(
         top=settings.answer_top,
         max_question_chars=settings.max_question_chars,
         search_workers=settings.search_workers,
+        answer_lease=settings.answer_lease_seconds,
+        db_patience=settings.db_patience_seconds,
     )
     slack = None
     if settings.slack_signing_secret or settings.slack_app_token:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +25,11 @@ from bot import intents
 from bot.flows import ask
 from bot.forms import FormSpec, Values
 from bot.grounded import Grounded, in_progress, with_answer
+from bot.inflight import Work, answer_late
 from bot.messages import Form, Incoming, Reply
 from bot.outbox import Outbox
 from bot.records import Records, UserState
-from staffroom_errors import IdeaError, InputError, StaffroomError
+from staffroom_errors import DatabaseUnavailable, IdeaError, InputError, StaffroomError
 
 if TYPE_CHECKING:
     from retrieval.answer import Synthesizer
@@ -82,6 +86,9 @@ class Core:
         top: int = 3,
         max_question_chars: int = 1000,
         search_workers: int = 2,
+        answer_lease: float = 30.0,
+        db_patience: float = 0.0,
+        replica: str = "",
     ) -> None:
         self._retriever = retriever
         self.records = records
@@ -95,6 +102,11 @@ class Core:
         self._thread_hooks: list[ThreadHook] = []
         self.outbox = Outbox()  # front-ends register their platform's courier here
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+        # A claimed message not answered within ``answer_lease`` s is taken over by a replica.
+        self.answer_lease = answer_lease
+        # How long a database call waits for an unreachable database (a restart) before failing.
+        self._db_patience = db_patience
+        self.replica = replica or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     # --- wiring ------------------------------------------------------------------------
 
@@ -215,17 +227,76 @@ class Core:
             text=f"{'👍' if helpful else '👎'} Thanks, {name}: marked {verdict}.", kind="feedback"
         )
 
-    async def claim(self, key: str, platform: str) -> bool:
+    async def claim(self, key: str, platform: str, work: Work | None = None) -> bool:
         """True the first time a delivery is seen (across restarts and processes).
 
-        Without the ledger (database down) a retry may be answered twice; losing the question
-        would be worse, so an unreachable ledger counts as a first delivery.
+        With ``work`` the claim stays open until ``finish(key)``: if this process dies before,
+        another replica's ``recover`` answers the message. An unreachable ledger is waited for
+        (``db_patience``) and then counts as a first delivery: a retry may then be answered
+        twice, but losing the question would be worse.
         """
+        holder = f"{self.replica}:{uuid.uuid4().hex[:8]}"  # one per claim: retries differ
         try:
-            return await self._db(self.records.claim_event, key, platform)
+            return await self._db(
+                partial(
+                    self.records.claim_event,
+                    key,
+                    platform,
+                    holder=holder,
+                    work=work.to_json() if work is not None else None,
+                    lease_seconds=self.answer_lease,
+                )
+            )
         except Exception:
             log.exception("could not check delivery %s for retries; answering anyway", key)
             return True
+
+    async def finish(self, key: str) -> None:
+        """The claimed message ``key`` was answered; a failure is logged (it may be re-answered)."""
+        try:
+            await self._db(self.records.finish_event, key)
+        except Exception:
+            log.exception("could not mark %s answered; another replica may answer it again", key)
+
+    async def respond(
+        self, incoming: Incoming, *, thread_hooks: bool = False, answer: bool = True
+    ) -> list[Reply]:
+        """The replies to a message: a thread hook's first (when asked), else the handled ones."""
+        if thread_hooks:
+            replies = await self.thread_reply(incoming)
+            if replies is not None:
+                return replies
+        return await self.handle(incoming) if answer else []
+
+    async def recover(self, limit: int = 20) -> int:
+        """Answer messages other replicas claimed and never answered; how many were answered."""
+        platforms = self.outbox.platforms
+        if not platforms:
+            return 0
+        events = await self._db(
+            partial(
+                self.records.take_stale_events,
+                f"{self.replica}:sweep",
+                platforms,
+                lease_seconds=self.answer_lease,
+            )
+        )
+        answered = 0
+        for event in events[:limit]:
+            log.warning(
+                "answering %s late (attempt %s): its replica did not answer it in %.0fs",
+                event.key,
+                event.attempts,
+                self.answer_lease,
+            )
+            try:
+                await answer_late(self, event.key, Work.from_json(event.work))
+                answered += 1
+            except Exception:
+                log.exception(
+                    "answering %s late failed; it stays open for a later sweep", event.key
+                )
+        return answered
 
     async def attach_reply(self, question_id: int, reply_ref: str) -> None:
         """Remember where an answer was posted; a failure is logged, not raised."""
@@ -353,4 +424,20 @@ class Core:
             self._pending.popitem(last=False)
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(fn, *args)
+        """``fn(*args)`` in a worker thread, retried while the database is unreachable.
+
+        Each records call is one transaction, so a call that failed to reach the database did
+        nothing and may run again; ``db_patience`` bounds the wait (a PostgreSQL restart).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._db_patience
+        delay = 0.2
+        while True:
+            try:
+                return await asyncio.to_thread(fn, *args)
+            except DatabaseUnavailable:
+                if loop.time() + delay > deadline:
+                    raise
+                log.warning("database unreachable; trying again in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 3.0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
     from bot.records import QuestionEntry, Records, UserState
-    from store import Database
+    from store import Database, OpenEvent
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,26 @@ class MeteredRecords:
             log.exception("could not count question %s", question_id)
         return question_id
 
-    def claim_event(self, key: str, platform: str) -> bool:
-        return self._inner.claim_event(key, platform)
+    def claim_event(
+        self,
+        key: str,
+        platform: str,
+        *,
+        holder: str = "",
+        work: dict[str, Any] | None = None,
+        lease_seconds: float = 30.0,
+    ) -> bool:
+        return self._inner.claim_event(
+            key, platform, holder=holder, work=work, lease_seconds=lease_seconds
+        )
+
+    def finish_event(self, key: str) -> None:
+        self._inner.finish_event(key)
+
+    def take_stale_events(
+        self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0
+    ) -> list[OpenEvent]:
+        return self._inner.take_stale_events(holder, platforms, lease_seconds=lease_seconds)
 
     def attach_reply(self, question_id: int, reply_ref: str) -> None:
         self._inner.attach_reply(question_id, reply_ref)

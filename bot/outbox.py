@@ -25,6 +25,7 @@ class Address:
     conversation_id: str = ""
     thread_id: str = ""
     user_id: str = ""  # with no conversation: a direct message to this user
+    service_url: str = ""  # the endpoint serving this conversation, where it has one (Teams)
 
     @classmethod
     def direct(cls, platform: str, user_id: str) -> Address:
@@ -78,6 +79,10 @@ class Outbox:
 
     def reaches(self, platform: str) -> bool:
         return platform in self._couriers
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(self._couriers)
 
     async def send(self, to: Address, reply: Reply) -> Delivered:
         """Never raises: a failure is logged and returned."""

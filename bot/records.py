@@ -7,14 +7,18 @@ thread so the event loop keeps acknowledging platform requests. Each call is one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import store
 from staffroom_errors import InputError
 
 if TYPE_CHECKING:
-    from store import Database
+    from store import Database, OpenEvent
+
+MAX_ATTEMPTS = 3  # a claimed message is tried by its replica and taken over at most twice
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,29 @@ class QuestionEntry:
 
 
 class EventLedger(Protocol):
-    def claim_event(self, key: str, platform: str) -> bool:
-        """True the first time ``key`` is seen by any process sharing the database."""
+    def claim_event(
+        self,
+        key: str,
+        platform: str,
+        *,
+        holder: str = "",
+        work: dict[str, Any] | None = None,
+        lease_seconds: float = 30.0,
+    ) -> bool:
+        """True the first time ``key`` is seen by any process sharing the database.
+
+        With ``work`` the claim stays open, leased to ``holder``, until ``finish_event``.
+        """
+        ...
+
+    def finish_event(self, key: str) -> None:
+        """The claimed message was answered: nobody needs to take it over."""
+        ...
+
+    def take_stale_events(
+        self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0
+    ) -> list[OpenEvent]:
+        """Open claims whose lease ran out, now leased to ``holder``."""
         ...
 
 
@@ -82,9 +107,40 @@ class SqlRecords:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def claim_event(self, key: str, platform: str) -> bool:
+    def claim_event(
+        self,
+        key: str,
+        platform: str,
+        *,
+        holder: str = "",
+        work: dict[str, Any] | None = None,
+        lease_seconds: float = 30.0,
+    ) -> bool:
         with self._db.session() as s:
-            return store.claim_event(s, key[:255], platform)
+            return store.claim_event(
+                s,
+                key[:255],
+                platform,
+                holder=holder[:255],
+                work=work,
+                lease=timedelta(seconds=lease_seconds),
+            )
+
+    def finish_event(self, key: str) -> None:
+        with self._db.session() as s:
+            store.finish_event(s, key[:255])
+
+    def take_stale_events(
+        self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0
+    ) -> list[OpenEvent]:
+        with self._db.session() as s:
+            return store.take_stale_events(
+                s,
+                holder[:255],
+                platforms=platforms,
+                lease=timedelta(seconds=lease_seconds),
+                max_attempts=MAX_ATTEMPTS,
+            )
 
     def log_question(self, entry: QuestionEntry) -> int:
         with self._db.session() as s:

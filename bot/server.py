@@ -23,6 +23,7 @@ from bot.logs import request_ids
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
+    from bot.core import Core
     from bot.flows.triage import ReviewDesk
     from bot.settings import Settings
 
@@ -112,6 +113,7 @@ def serve(settings: Settings) -> None:
                 settings.port,
                 settings.slack_app_token,
                 retry_seconds=settings.review_retry_seconds,
+                sweep_seconds=max(1.0, settings.answer_lease_seconds / 3),
             )
         finally:
             # close the OpenAI client on the loop it was used on
@@ -136,6 +138,18 @@ async def retry_review_posts(desk: ReviewDesk, every: float) -> None:
         await asyncio.sleep(every)
 
 
+async def answer_abandoned(core: Core, every: float) -> None:
+    """Forever: answer messages a dead replica acknowledged and never answered."""
+    while True:
+        try:
+            answered = await core.recover()
+            if answered:
+                log.info("answered %s message(s) another replica had left", answered)
+        except Exception:
+            log.exception("sweeping unanswered messages failed; trying again in %ss", every)
+        await asyncio.sleep(every)
+
+
 async def run(
     components: Components,
     host: str,
@@ -143,6 +157,7 @@ async def run(
     app_token: str = "",
     *,
     retry_seconds: float = 60.0,
+    sweep_seconds: float = 10.0,
 ) -> None:
     """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled."""
     await asyncio.to_thread(components.warm_up)
@@ -171,16 +186,14 @@ async def run(
             signals.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
-    retrying = (
-        asyncio.create_task(retry_review_posts(components.review, retry_seconds))
-        if components.review is not None
-        else None
-    )
+    loops = [asyncio.create_task(answer_abandoned(components.core, sweep_seconds))]
+    if components.review is not None:
+        loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
     try:
         await stop.wait()
     finally:
-        if retrying is not None:
-            retrying.cancel()
+        for task in loops:
+            task.cancel()
         for sig in signals:
             loop.remove_signal_handler(sig)
         if socket_mode is not None:

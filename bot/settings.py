@@ -141,7 +141,8 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model that writes grounded answers.")
     llm_timeout: float = Field(
-        8.0, description="Seconds to wait for a synthesized answer before keeping the extractive one."
+        8.0,
+        description="Seconds to wait for a synthesized answer before keeping the extractive one.",
     )
     llm_daily_tokens: int = Field(
         200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
@@ -159,6 +160,18 @@ class Settings(BaseSettings):
     )
     search_workers: int = Field(
         2, description="Worker threads running searches; about the number of CPU cores.", ge=1
+    )
+    answer_lease_seconds: float = Field(
+        30.0,
+        description="A message one replica acknowledged but did not answer within this many "
+        "seconds (it died) is answered by another replica.",
+        ge=5,
+    )
+    db_patience_seconds: float = Field(
+        15.0,
+        description="How long an answer waits for an unreachable database (a restart) before "
+        "telling the user it could not reach it.",
+        ge=0,
     )
 
     # --- roles ---------------------------------------------------------------------------

@@ -7,8 +7,10 @@ helpers such as ``claim_event(s, "slack:Ev01", "slack")``, which never commit th
 
 from store.base import Base, clean_text, utcnow
 from store.conversations import (
+    OpenEvent,
     claim_event,
     clear_state,
+    finish_event,
     get_conversation_ref,
     get_question,
     get_state,
@@ -20,6 +22,7 @@ from store.conversations import (
     save_conversation_ref,
     save_state,
     set_reply_ref,
+    take_stale_events,
 )
 from store.db import Database, make_engine, make_sessionmaker, normalize_url
 from store.idea_models import Comment, DesignQuestion, Idea, IdeaEvent, PitchDraft, Vote
@@ -56,6 +59,7 @@ __all__ = [
     "IdeaEvent",
     "LLMUsage",
     "Lock",
+    "OpenEvent",
     "PitchDraft",
     "ProcessedEvent",
     "Question",
@@ -66,6 +70,7 @@ __all__ = [
     "claim_event",
     "clean_text",
     "clear_state",
+    "finish_event",
     "finish_reindex_run",
     "get_conversation_ref",
     "get_lock",
@@ -86,5 +91,6 @@ __all__ = [
     "save_state",
     "set_reply_ref",
     "start_reindex_run",
+    "take_stale_events",
     "utcnow",
 ]

@@ -7,7 +7,8 @@ of work (``with db.session() as s: ...``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,14 +26,106 @@ from store.models import (
 from store.upsert import affected, insert_ignore, upsert
 
 
-def claim_event(s: Session, key: str, platform: str) -> bool:
-    """True the first time `key` is seen (across restarts and processes), False on a retry."""
-    return insert_ignore(
+def claim_event(
+    s: Session,
+    key: str,
+    platform: str,
+    *,
+    holder: str = "",
+    work: Mapping[str, Any] | None = None,
+    lease: timedelta = timedelta(seconds=30),
+) -> bool:
+    """True the first time `key` is seen (across restarts and processes), False on a retry.
+
+    With `work` (what is needed to answer the message) the event stays open, leased to `holder`
+    for `lease`, until `finish_event`; without, it is done at once. Claiming again as the same
+    non-empty `holder` is True too, so a claim retried after a lost commit is not dropped.
+    """
+    now = utcnow()
+    inserted = insert_ignore(
         s,
         ProcessedEvent,
-        {"event_key": key, "platform": platform, "created_at": utcnow()},
+        {
+            "event_key": key,
+            "platform": platform,
+            "created_at": now,
+            "status": "open" if work is not None else "done",
+            "holder": holder,
+            "lease_until": now + lease if work is not None else None,
+            "attempts": 1,
+            "work": dict(work) if work is not None else None,
+        },
         ["event_key"],
     )
+    if inserted or not holder:
+        return inserted
+    row = s.get(ProcessedEvent, key, populate_existing=True)
+    return row is not None and row.holder == holder
+
+
+def finish_event(s: Session, key: str) -> bool:
+    """Mark an open event answered (its work is dropped); True when it was open."""
+    res = s.execute(
+        sa.update(ProcessedEvent)
+        .where(ProcessedEvent.event_key == key, ProcessedEvent.status == "open")
+        .values(status="done", work=None, lease_until=None)
+    )
+    return affected(res) == 1
+
+
+@dataclass(frozen=True)
+class OpenEvent:
+    """An event taken over from a replica that did not answer it in time."""
+
+    key: str
+    platform: str
+    work: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+def take_stale_events(
+    s: Session,
+    holder: str,
+    *,
+    platforms: Sequence[str] | None = None,
+    lease: timedelta = timedelta(seconds=30),
+    max_attempts: int = 3,
+    limit: int = 20,
+) -> list[OpenEvent]:
+    """Open events whose lease ran out, now leased to `holder` (oldest first, at most `limit`).
+
+    Each takeover is a conditional UPDATE on the lease it saw, so two replicas sweeping at once
+    never take the same event. An event already tried `max_attempts` times is marked "failed"
+    instead: a message that kills whoever answers it must not go round the replicas forever.
+    Only events of `platforms` are taken when given (those this replica can answer on).
+    """
+    now = utcnow()
+    query = sa.select(ProcessedEvent.event_key, ProcessedEvent.attempts).where(
+        ProcessedEvent.status == "open", ProcessedEvent.lease_until < now
+    )
+    if platforms is not None:
+        query = query.where(ProcessedEvent.platform.in_(list(platforms)))
+    stale = s.execute(query.order_by(ProcessedEvent.lease_until).limit(limit)).all()
+    taken: list[OpenEvent] = []
+    for key, attempts in stale:
+        # (status, attempts) names the lease this sweep saw: a takeover bumps attempts.
+        base = sa.update(ProcessedEvent).where(
+            ProcessedEvent.event_key == key,
+            ProcessedEvent.status == "open",
+            ProcessedEvent.attempts == attempts,
+            ProcessedEvent.lease_until < now,
+        )
+        if attempts >= max_attempts:
+            s.execute(base.values(status="failed", lease_until=None))
+            continue
+        res = s.execute(base.values(holder=holder, lease_until=now + lease, attempts=attempts + 1))
+        if affected(res) != 1:
+            continue  # another replica took it first
+        row = s.get(ProcessedEvent, key, populate_existing=True)
+        if row is not None and row.work is not None:
+            taken.append(OpenEvent(key, row.platform, dict(row.work), row.attempts, row.created_at))
+    return taken
 
 
 def prune_events(s: Session, older_than: datetime) -> int:

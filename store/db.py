@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from staffroom_errors import ConfigError, StaffroomError, StoreError
+from staffroom_errors import ConfigError, DatabaseUnavailable, StaffroomError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -98,8 +98,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def _unreachable() -> StoreError:
-    return StoreError(
+def _unreachable() -> DatabaseUnavailable:
+    return DatabaseUnavailable(
         "Staffroom could not reach its database (or it was too busy to answer).",
         hint="Please try again in a minute; if it keeps happening, tell your Staffroom admin.",
     )

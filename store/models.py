@@ -25,13 +25,25 @@ class ConversationState(Base):
 
 
 class ProcessedEvent(Base):
-    """A platform event already handled; dedupes retries across restarts and processes."""
+    """A platform event some replica took; dedupes retries across restarts and processes.
+
+    A message that needs an answer is kept "open" with what is needed to answer it (``work``)
+    until its replies are posted ("done"). ``holder`` leases it until ``lease_until``: an open
+    event whose lease ran out (its replica died mid-answer) is taken over by another replica.
+    """
 
     __tablename__ = "processed_events"
+    __table_args__ = (sa.Index("ix_processed_events_status_lease", "status", "lease_until"),)
 
     event_key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     platform: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # open | done | failed (given up after too many takeovers)
+    status: Mapped[str] = mapped_column(sa.String(16), default="done", server_default="done")
+    holder: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    work: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class Question(Base):

@@ -3,7 +3,8 @@
 Every listener acknowledges first (events are acked by bolt before the listener runs) and does
 the slow work after, so Slack always gets its answer within 3 seconds. Event retries are
 dropped by ``event_id`` through the shared database, so a retry never answers twice, even after
-a restart or on another server process.
+a restart or on another server process; and an event whose process died before answering is
+answered by another replica (``bot/inflight.py``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.core import Core
 from bot.flows.home import RecentSessions, UserIdeas, build_home
 from bot.grounded import Throttle
+from bot.inflight import Work
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
     Incoming,
     Reply,
 )
+from bot.outbox import Address
 from bot.render import blocks, citations
 from bot.slack import incoming as to_incoming
 from bot.slack.courier import SlackCourier
@@ -85,11 +88,9 @@ class SlackFrontEnd:
     # --- events -------------------------------------------------------------------------
 
     async def _on_mention(self, body: dict[str, Any], context: dict[str, Any]) -> None:
-        if await self._first_delivery(body):
-            incoming = to_incoming.from_event(body, context.get("bot_user_id") or "")
-            if to_incoming.in_thread(body["event"]) and await self._thread_reply(incoming):
-                return
-            await self._answer(incoming)
+        incoming = to_incoming.from_event(body, context.get("bot_user_id") or "")
+        # A mention inside a thread may be a reply to a review post: the thread hooks go first.
+        await self._take(body, incoming, thread_hooks=to_incoming.in_thread(body["event"]))
 
     async def _on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
@@ -101,25 +102,51 @@ class SlackFrontEnd:
             # Channel replies matter only in threads we know (review posts, announcements);
             # one that mentions us arrives as app_mention too and is handled there.
             mentioned = bool(bot_user) and f"<@{bot_user}>" in str(event.get("text", ""))
-            if to_incoming.in_thread(event) and not mentioned and await self._first_delivery(body):
-                await self._thread_reply(to_incoming.from_event(body, bot_user))
+            if to_incoming.in_thread(event) and not mentioned:
+                incoming = to_incoming.from_event(body, bot_user)
+                await self._take(body, incoming, thread_hooks=True, answer=False)
             return
-        if await self._first_delivery(body):
-            await self._answer(to_incoming.from_event(body, bot_user))
+        await self._take(body, to_incoming.from_event(body, bot_user))
 
-    async def _thread_reply(self, incoming: Incoming) -> bool:
-        """Offer a thread reply to the core's thread hooks; False when none knows the thread."""
-        replies = await self.core.thread_reply(incoming)
-        if replies is None:
-            return False
+    async def _take(
+        self,
+        body: dict[str, Any],
+        incoming: Incoming,
+        *,
+        thread_hooks: bool = False,
+        answer: bool = True,
+    ) -> None:
+        """Claim the event (a retry some process already took is dropped), reply, mark it done.
+
+        The claim keeps what is needed to answer, so if this process dies before the replies
+        are posted another replica answers instead (``Core.recover``).
+        """
+        key = f"slack:{body.get('event_id', '')}"
+        reply_to = Address(
+            to_incoming.PLATFORM,
+            incoming.conversation_id,
+            incoming.thread_id,
+            user_id=incoming.user_id,
+        )
+        work = Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
+        if not await self.core.claim(key, to_incoming.PLATFORM, work):
+            log.info("dropped a repeated delivery of %s", key)
+            return
+        replies = await self.core.respond(incoming, thread_hooks=thread_hooks, answer=answer)
+        posted = []
         for reply in replies:
-            await self.poster.post(
+            ts = await self.poster.post(
                 reply,
                 channel=incoming.conversation_id,
                 user=incoming.user_id,
                 thread_ts=incoming.thread_id,
             )
-        return True
+            posted.append((reply, ts))
+        await self.core.finish(key)
+        for reply, ts in posted:
+            if ts and reply.question_id is not None:
+                await self.core.attach_reply(reply.question_id, f"{incoming.conversation_id}:{ts}")
+                await self._ground(reply, incoming.conversation_id, ts)
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -130,24 +157,6 @@ class SlackFrontEnd:
         await self.poster.call(
             "views.publish", user=event["user"], user_id=event["user"], view=blocks.home_view(home)
         )
-
-    async def _first_delivery(self, body: dict[str, Any]) -> bool:
-        """False for a retry of an event some process already took."""
-        key = f"slack:{body.get('event_id', '')}"
-        first = await self.core.claim(key, to_incoming.PLATFORM)
-        if not first:
-            log.info("dropped a repeated delivery of %s", key)
-        return first
-
-    async def _answer(self, incoming: Incoming) -> None:
-        channel = incoming.conversation_id
-        for reply in await self.core.handle(incoming):
-            ts = await self.poster.post(
-                reply, channel=channel, user=incoming.user_id, thread_ts=incoming.thread_id
-            )
-            if ts and reply.question_id is not None:
-                await self.core.attach_reply(reply.question_id, f"{channel}:{ts}")
-                await self._ground(reply, channel, ts)
 
     async def _ground(self, reply: Reply, channel: str, ts: str) -> None:
         """Edit the posted answer in place as a synthesized one streams in (≤ 1 edit/s)."""

@@ -3,8 +3,9 @@
 The body is checked before botbuilder sees it (400 / 415), botbuilder's ``CloudAdapter``
 authenticates the request (401 and nothing runs when it fails), and then:
 
-* a message is claimed by its id (Teams redelivers), acknowledged at once, and answered in the
-  background in the same reply chain;
+* a message is acknowledged at once, then claimed by its id (Teams redelivers; the claim keeps
+  it until answered, so another replica answers if this one dies) and answered in the same
+  reply chain;
 * an ``adaptiveCard/action`` invoke (``Action.Execute``) is answered within ``invoke_budget``
   seconds with a card that replaces the clicked one; slower work finishes after and updates it;
 * ``conversationUpdate`` with the bot among ``membersAdded`` posts the welcome card;
@@ -27,7 +28,9 @@ from botframework.connector.auth import BotFrameworkAuthentication
 
 from bot.core import Core
 from bot.flows.home import RecentSessions, build_home
-from bot.messages import Incoming
+from bot.inflight import Work
+from bot.messages import Incoming, Reply
+from bot.outbox import Address
 from bot.render import cards, citations
 from bot.teams import incoming as to_incoming
 from bot.teams.actions import CardActions
@@ -135,25 +138,36 @@ class TeamsFrontEnd:
             return
         incoming = to_incoming.from_message(raw)
         mentioned = incoming.private or to_incoming.mentions_us(raw)
-        thread = to_incoming.in_thread(raw)
+        thread = to_incoming.in_thread(raw) and not incoming.private
         # With the manifest's RSC permission every channel message arrives; only mentions and
         # replies in threads the core knows (review posts) are for us.
-        if not (mentioned or thread) or not await self._first_delivery(raw):
+        if mentioned or thread:
+            # Claimed after the 200, so a database restart never holds up Teams' request.
+            self.background(self._take(incoming, raw, thread_hooks=thread, answer=mentioned))
+
+    async def _take(
+        self, incoming: Incoming, raw: dict[str, Any], *, thread_hooks: bool, answer: bool
+    ) -> None:
+        """Claim the message (a redelivery is dropped), reply in its chain, mark it done.
+
+        The claim keeps what is needed to answer, so if this process dies before the replies
+        are posted another replica answers instead (``Core.recover``).
+        """
+        key = to_incoming.event_key(raw)
+        reply_to = Address(
+            to_incoming.PLATFORM,
+            incoming.conversation_id,
+            incoming.thread_id,
+            user_id=incoming.user_id,
+            service_url=str(raw.get("serviceUrl") or self.service_url),
+        )
+        work = Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
+        if not await self.core.claim(key, to_incoming.PLATFORM, work):
+            log.info("dropped a repeated delivery of Teams activity %s", key)
             return
         await self._save_reference(incoming.user_id, raw)
-        self.background(self._dispatch(incoming, raw, mentioned, thread))
-
-    async def _dispatch(
-        self, incoming: Incoming, raw: dict[str, Any], mentioned: bool, thread: bool
-    ) -> None:
-        if thread and not incoming.private:
-            replies = await self.core.thread_reply(incoming)
-            if replies is not None:
-                for reply in replies:
-                    await self.sender.send(self.where(raw), message(reply))
-                return
-        if mentioned:
-            await self.answer(incoming, self.where(raw))
+        replies = await self.core.respond(incoming, thread_hooks=thread_hooks, answer=answer)
+        await self.deliver(incoming, self.where(raw), replies, done=key)
 
     async def _on_conversation_update(self, raw: dict[str, Any]) -> None:
         bot_id = str((raw.get("recipient") or {}).get("id", ""))
@@ -168,18 +182,22 @@ class TeamsFrontEnd:
 
     # --- answering ----------------------------------------------------------------------
 
-    async def answer(self, incoming: Incoming, where: Where) -> None:
-        """Every reply to one message, in its reply chain; answers get their refined line."""
-        for reply in await self.core.handle(incoming):
-            posted = await self.sender.send(where, message(reply))
-            if posted and reply.question_id is not None:
+    async def deliver(
+        self, incoming: Incoming, where: Where, replies: list[Reply], *, done: str = ""
+    ) -> None:
+        """Post ``replies``, mark the claim ``done`` answered, then refine each answer."""
+        posted = [(reply, await self.sender.send(where, message(reply))) for reply in replies]
+        if done:
+            await self.core.finish(done)
+        for reply, activity_id in posted:
+            if activity_id and reply.question_id is not None:
                 await self.core.attach_reply(
-                    reply.question_id, f"{incoming.conversation_id}:{posted}"
+                    reply.question_id, f"{incoming.conversation_id}:{activity_id}"
                 )
                 grounded = await self.core.ground(reply)
                 if grounded is not None:
                     await self.sender.update(
-                        where, posted, message(citations.teams_reply(grounded))
+                        where, activity_id, message(citations.teams_reply(grounded))
                     )
 
     def where(self, raw: dict[str, Any], *, thread: bool = True) -> Where:

@@ -35,7 +35,7 @@ class TeamsCourier:
         if to.conversation_id:
             conversation = to.conversation_id
             where = Where(
-                self._front.service_url_for(conversation),
+                to.service_url or self._front.service_url_for(conversation),
                 join_conversation(conversation, to.thread_id),
             )
         else:
