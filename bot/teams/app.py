@@ -3,9 +3,9 @@
 The body is checked before botbuilder sees it (400 / 415), botbuilder's ``CloudAdapter``
 authenticates the request (401 and nothing runs when it fails), and then:
 
-* a message is acknowledged at once, then claimed by its id (Teams redelivers; the claim keeps
-  it until answered, so another replica answers if this one dies) and answered in the same
-  reply chain;
+* a message is claimed by its id (Teams redelivers; the claim keeps it until it is answered, so
+  another replica answers it if this one dies), acknowledged, and answered in the background in
+  the same reply chain;
 * an ``adaptiveCard/action`` invoke (``Action.Execute``) is answered within ``invoke_budget``
   seconds with a card that replaces the clicked one; slower work finishes after and updates it;
 * ``conversationUpdate`` with the bot among ``membersAdded`` posts the welcome card;
@@ -141,18 +141,8 @@ class TeamsFrontEnd:
         thread = to_incoming.in_thread(raw) and not incoming.private
         # With the manifest's RSC permission every channel message arrives; only mentions and
         # replies in threads the core knows (review posts) are for us.
-        if mentioned or thread:
-            # Claimed after the 200, so a database restart never holds up Teams' request.
-            self.background(self._take(incoming, raw, thread_hooks=thread, answer=mentioned))
-
-    async def _take(
-        self, incoming: Incoming, raw: dict[str, Any], *, thread_hooks: bool, answer: bool
-    ) -> None:
-        """Claim the message (a redelivery is dropped), reply in its chain, mark it done.
-
-        The claim keeps what is needed to answer, so if this process dies before the replies
-        are posted another replica answers instead (``Core.recover``).
-        """
+        if not (mentioned or thread):
+            return
         key = to_incoming.event_key(raw)
         reply_to = Address(
             to_incoming.PLATFORM,
@@ -161,12 +151,20 @@ class TeamsFrontEnd:
             user_id=incoming.user_id,
             service_url=str(raw.get("serviceUrl") or self.service_url),
         )
-        work = Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
+        # Claimed before the 200: from then on the message is in the database, not just here.
+        work = Work(incoming, reply_to, thread_hooks=thread, answer=mentioned)
         if not await self.core.claim(key, to_incoming.PLATFORM, work):
             log.info("dropped a repeated delivery of Teams activity %s", key)
             return
+        self.background(self._reply(key, work, raw))
+
+    async def _reply(self, key: str, work: Work, raw: dict[str, Any]) -> None:
+        """Reply in the message's chain, then mark the claim answered (``Core.recover``)."""
+        incoming = work.incoming
         await self._save_reference(incoming.user_id, raw)
-        replies = await self.core.respond(incoming, thread_hooks=thread_hooks, answer=answer)
+        replies = await self.core.respond(
+            incoming, thread_hooks=work.thread_hooks, answer=work.answer
+        )
         await self.deliver(incoming, self.where(raw), replies, done=key)
 
     async def _on_conversation_update(self, raw: dict[str, Any]) -> None:

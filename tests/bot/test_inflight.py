@@ -17,7 +17,9 @@ from staffroom_errors import DatabaseUnavailable
 from store import Database, ProcessedEvent, Question
 from tests.bot.fakes import FakeRetriever
 
-ASK = Incoming("slack", "U1", "C1", "111.1", "how do I run exit tickets?", "mention", event_id="Ev1")
+ASK = Incoming(
+    "slack", "U1", "C1", "111.1", "how do I run exit tickets?", "mention", event_id="Ev1"
+)
 
 
 class RecordingCourier:

@@ -80,7 +80,7 @@ def test_an_unreachable_database_counts_as_spent(tmp_path, caplog) -> None:
 
 
 def test_migration_0002_goes_down_and_up(db_url: str) -> None:
-    upgrade(db_url)
+    upgrade(db_url, "0002")
     assert current(db_url) == "0002"
     db = Database.from_url(db_url)
     try:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from store import Database, ProcessedEvent, claim_event, finish_event, take_stale_events
+import sqlalchemy as sa
+
+from store import (
+    Database,
+    ProcessedEvent,
+    claim_event,
+    finish_event,
+    take_stale_events,
+    utcnow,
+)
+from store.migrate import downgrade, upgrade
 
 WORK = {"incoming": {"text": "exit tickets?"}, "reply_to": {"platform": "slack"}}
 GONE = timedelta(seconds=-1)  # a lease that has already run out
@@ -102,3 +112,28 @@ def test_two_sweepers_at_once_never_take_the_same_claim(db_url: str, db: Databas
         t.join()
     everything = [key for keys in taken.values() for key in keys]
     assert sorted(everything) == sorted(f"slack:{n}" for n in range(30))  # each exactly once
+
+
+def test_migration_0003_keeps_earlier_events_as_done_and_goes_down(db_url: str) -> None:
+    upgrade(db_url, "0002")
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO processed_events (event_key, platform, created_at) "
+                    "VALUES ('slack:old', 'slack', :at)"
+                ),
+                {"at": utcnow()},
+            )
+        upgrade(db_url)
+        db = Database(engine)
+        row = _row(db, "slack:old")
+        assert (row.status, row.work, row.attempts) == ("done", None, 1)
+        with db.session() as s:
+            assert take_stale_events(s, "r1") == []
+        downgrade(db_url, "0002")
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("processed_events")}
+        assert columns == {"event_key", "platform", "created_at"}
+    finally:
+        engine.dispose()
