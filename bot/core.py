@@ -235,21 +235,30 @@ class Core:
         (``db_patience``) and then counts as a first delivery: a retry may then be answered
         twice, but losing the question would be worse.
         """
-        holder = f"{self.replica}:{uuid.uuid4().hex[:8]}"  # one per claim: retries differ
-        try:
-            return await self._db(
-                partial(
-                    self.records.claim_event,
-                    key,
-                    platform,
-                    holder=holder,
-                    work=work.to_json() if work is not None else None,
-                    lease_seconds=self.answer_lease,
-                )
-            )
-        except Exception:
-            log.exception("could not check delivery %s for retries; answering anyway", key)
+        first = await self.try_claim(key, platform, work)
+        if first is None:
+            log.error("could not check delivery %s for retries; answering anyway", key)
             return True
+        return first
+
+    async def try_claim(
+        self, key: str, platform: str, work: Work | None = None, *, patience: float | None = None
+    ) -> bool | None:
+        """``claim``, but None when the ledger could not be reached within ``patience`` s."""
+        holder = f"{self.replica}:{uuid.uuid4().hex[:8]}"  # one per claim: retries differ
+        call = partial(
+            self.records.claim_event,
+            key,
+            platform,
+            holder=holder,
+            work=work.to_json() if work is not None else None,
+            lease_seconds=self.answer_lease,
+        )
+        try:
+            return await self._db(call, patience=patience)
+        except Exception:
+            log.warning("could not reach the delivery ledger for %s", key, exc_info=True)
+            return None
 
     async def finish(self, key: str) -> None:
         """The claimed message ``key`` was answered; a failure is logged (it may be re-answered)."""
@@ -423,14 +432,14 @@ class Core:
         while len(self._pending) > 256:  # answers never refined (a failed post) must not pile up
             self._pending.popitem(last=False)
 
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _db(self, fn: Callable[..., T], *args: Any, patience: float | None = None) -> T:
         """``fn(*args)`` in a worker thread, retried while the database is unreachable.
 
         Each records call is one transaction, so a call that failed to reach the database did
-        nothing and may run again; ``db_patience`` bounds the wait (a PostgreSQL restart).
+        nothing and may run again; ``patience`` (default ``db_patience``) bounds the wait.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._db_patience
+        deadline = loop.time() + (self._db_patience if patience is None else patience)
         delay = 0.2
         while True:
             try:

@@ -1,10 +1,11 @@
 """The Slack front-end: bolt listeners that translate, call the core, render and deliver.
 
-Every listener acknowledges first (events are acked by bolt before the listener runs) and does
-the slow work after, so Slack always gets its answer within 3 seconds. Event retries are
+Every listener acknowledges first (events are acked by bolt before the listener runs, right
+after the claim) and does the slow work after, so Slack always gets its answer within 3 seconds. Event retries are
 dropped by ``event_id`` through the shared database, so a retry never answers twice, even after
-a restart or on another server process; and an event whose process died before answering is
-answered by another replica (``bot/inflight.py``).
+a restart or on another server process. The claim is written before the ack and kept until the
+answer is posted, so an event whose process died in between is answered by another replica
+(``bot/inflight.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from bot.inflight import Work
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
-    Incoming,
     Reply,
 )
 from bot.outbox import Address
@@ -39,6 +39,8 @@ from bot.slack.poster import ChannelPacer, Poster, respond_privately, web_client
 log = logging.getLogger(__name__)
 
 SHORTCUT_ID = "ask_staffroom"
+CLAIM = "staffroom_claim"  # bolt context key: (event key, Work, claimed: bool | None)
+PRE_ACK_PATIENCE = 1.5  # seconds the claim may wait for the database before Slack's ack
 
 
 class SlackFrontEnd:
@@ -60,8 +62,10 @@ class SlackFrontEnd:
         self.poster = Poster(web_client(token, api_url), pacer)
         self._recent, self._ideas = recent, ideas
         self.app = AsyncApp(signing_secret=signing_secret, client=self.poster.client)
-        self.app.event("app_mention")(self._on_mention)
-        self.app.event("message")(self._on_message)
+        # Messages are claimed in listener middleware, which bolt runs before its ack.
+        claim = [self._claim_before_ack]
+        self.app.event("app_mention", middleware=claim)(self._on_message)
+        self.app.event("message", middleware=claim)(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
         self.app.command(command)(self._on_command)
         self.app.shortcut(SHORTCUT_ID)(self._on_shortcut)
@@ -87,52 +91,65 @@ class SlackFrontEnd:
 
     # --- events -------------------------------------------------------------------------
 
-    async def _on_mention(self, body: dict[str, Any], context: dict[str, Any]) -> None:
-        incoming = to_incoming.from_event(body, context.get("bot_user_id") or "")
-        # A mention inside a thread may be a reply to a review post: the thread hooks go first.
-        await self._take(body, incoming, thread_hooks=to_incoming.in_thread(body["event"]))
-
-    async def _on_message(
-        self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
-    ) -> None:
-        bot_user = context.get("bot_user_id") or ""
-        if to_incoming.skip_message(event):
-            return
-        if event.get("channel_type") != "im":
+    def _work(self, body: dict[str, Any], bot_user: str) -> Work | None:
+        """What answering this event takes, or None when it is not for us."""
+        event = body.get("event") or {}
+        if event.get("type") == "app_mention":
+            # A mention inside a thread may be a reply to a review post: thread hooks go first.
+            thread_hooks, answer = to_incoming.in_thread(event), True
+        elif event.get("type") != "message" or to_incoming.skip_message(event):
+            return None
+        elif event.get("channel_type") == "im":
+            thread_hooks, answer = False, True
+        else:
             # Channel replies matter only in threads we know (review posts, announcements);
             # one that mentions us arrives as app_mention too and is handled there.
             mentioned = bool(bot_user) and f"<@{bot_user}>" in str(event.get("text", ""))
-            if to_incoming.in_thread(event) and not mentioned:
-                incoming = to_incoming.from_event(body, bot_user)
-                await self._take(body, incoming, thread_hooks=True, answer=False)
-            return
-        await self._take(body, to_incoming.from_event(body, bot_user))
-
-    async def _take(
-        self,
-        body: dict[str, Any],
-        incoming: Incoming,
-        *,
-        thread_hooks: bool = False,
-        answer: bool = True,
-    ) -> None:
-        """Claim the event (a retry some process already took is dropped), reply, mark it done.
-
-        The claim keeps what is needed to answer, so if this process dies before the replies
-        are posted another replica answers instead (``Core.recover``).
-        """
-        key = f"slack:{body.get('event_id', '')}"
+            if mentioned or not to_incoming.in_thread(event):
+                return None
+            thread_hooks, answer = True, False
+        incoming = to_incoming.from_event(body, bot_user)
         reply_to = Address(
             to_incoming.PLATFORM,
             incoming.conversation_id,
             incoming.thread_id,
             user_id=incoming.user_id,
         )
-        work = Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
-        if not await self.core.claim(key, to_incoming.PLATFORM, work):
+        return Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
+
+    async def _claim_before_ack(
+        self, body: dict[str, Any], context: dict[str, Any], next: Any
+    ) -> None:
+        """Claim the event before bolt acks it: once Slack has its 200, the database has it.
+
+        The claim keeps what answering takes, so if this process dies before the replies are
+        posted another replica answers instead (``Core.recover``). A database that does not
+        answer within ``PRE_ACK_PATIENCE`` is left to the listener, after the ack (Slack wants
+        its 200 within 3 s).
+        """
+        work = self._work(body, context.get("bot_user_id") or "")
+        if work is not None:
+            key = f"slack:{body.get('event_id', '')}"
+            claimed = await self.core.try_claim(
+                key, to_incoming.PLATFORM, work, patience=PRE_ACK_PATIENCE
+            )
+            context[CLAIM] = (key, work, claimed)
+        await next()
+
+    async def _on_message(self, context: dict[str, Any]) -> None:
+        """Reply to a claimed mention or message, then mark its claim answered."""
+        if CLAIM not in context:
+            return
+        key, work, claimed = context[CLAIM]
+        if claimed is None:  # the database was down before the ack: keep trying now
+            claimed = await self.core.claim(key, to_incoming.PLATFORM, work)
+        if not claimed:
             log.info("dropped a repeated delivery of %s", key)
             return
-        replies = await self.core.respond(incoming, thread_hooks=thread_hooks, answer=answer)
+        incoming = work.incoming
+        replies = await self.core.respond(
+            incoming, thread_hooks=work.thread_hooks, answer=work.answer
+        )
         posted = []
         for reply in replies:
             ts = await self.poster.post(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
 from staffroom_errors import RetrievalError
@@ -82,3 +84,41 @@ def failing_retriever(error: Exception | None = None) -> FakeRetriever:
     retriever = FakeRetriever()
     retriever.error = error or RetrievalError("The search index could not be read.")
     return retriever
+
+
+class HeldLedger:
+    """``SqlRecords`` whose ``claim_event`` waits for ``release`` (a slow database write).
+
+    Shows what a front-end does before acknowledging: if the ack waits, the claim came first.
+    """
+
+    def __init__(self, db: Any) -> None:
+        from bot.records import SqlRecords
+
+        self._inner = SqlRecords(db)
+        self.release = threading.Event()
+        self.claims: list[str] = []
+
+    def claim_event(self, key: str, platform: str, **kwargs: Any) -> bool:
+        assert self.release.wait(timeout=30), "test never released the ledger"
+        self.claims.append(key)
+        return self._inner.claim_event(key, platform, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+async def wait_for_status(db: Any, key: str, status: str, timeout: float = 10.0) -> None:
+    """Wait until the claim ``key`` has ``status`` (its front-end marks it after posting)."""
+    import asyncio
+
+    from store import ProcessedEvent
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as s:
+            row = s.get(ProcessedEvent, key)
+            if row is not None and row.status == status:
+                return
+        assert time.monotonic() < deadline, f"{key} never became {status}"
+        await asyncio.sleep(0.05)

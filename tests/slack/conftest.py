@@ -20,7 +20,7 @@ from bot.flows.idea_views import IdeaDeps
 from bot.flows.ideas_wiring import install
 from bot.flows.triage import ReviewDesk
 from bot.outbox import Address
-from bot.records import SqlRecords
+from bot.records import Records, SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.slack.poster import ChannelPacer
@@ -140,11 +140,15 @@ async def start_server(fake_slack: FakeSlack) -> AsyncIterator[StartServer]:
     running: list[tuple[TestServer, aiohttp.ClientSession, Components]] = []
 
     async def start(
-        url: str, retriever: FakeRetriever | None = None, *, with_ideas: bool = False
+        url: str,
+        retriever: FakeRetriever | None = None,
+        *,
+        with_ideas: bool = False,
+        records: Callable[[Database], Records] = SqlRecords,
     ) -> Staffroom:
         database = Database.from_url(url)
         upgrade(database.engine)
-        core = Core(retriever or FakeRetriever(), SqlRecords(database), max_question_chars=500)
+        core = Core(retriever or FakeRetriever(), records(database), max_question_chars=500)
         review = install_idea_flows(core, database) if with_ideas else None
         slack = SlackFrontEnd(
             core,

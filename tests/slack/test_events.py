@@ -7,7 +7,10 @@ import json
 import logging
 
 from bot.core import EMPTY_HINT, TRY_AGAIN
-from tests.bot.fakes import FakeRetriever, failing_retriever
+from bot.records import SqlRecords
+from staffroom_errors import DatabaseUnavailable
+from store import Database
+from tests.bot.fakes import FakeRetriever, HeldLedger, failing_retriever, wait_for_status
 from tests.slack.conftest import mention
 from tests.slack.fake_slack import FakeSlack
 
@@ -193,3 +196,38 @@ async def _wait_logged(fake: FakeSlack, caplog, message: str, count: int = 1) ->
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(seen(), 10)
+
+
+async def test_the_event_is_in_the_database_before_slack_gets_its_ack(
+    start_server, fake_slack, sqlite_url
+):
+    ledgers: list[HeldLedger] = []
+
+    def records(db: Database) -> HeldLedger:
+        ledgers.append(HeldLedger(db))
+        return ledgers[-1]
+
+    staffroom = await start_server(sqlite_url, records=records)
+    [held] = ledgers
+    sending = asyncio.create_task(staffroom.event(mention("exit tickets"), event_id="EvHeld"))
+    await asyncio.sleep(0.5)
+    assert not sending.done()  # no 200 while the claim is not written
+    held.release.set()
+    assert (await sending).status == 200
+    await fake_slack.wait_for(lambda f: len(_posts(f)) == 1)
+    assert held.claims == ["slack:EvHeld"]
+    # Once answered the claim is closed: no replica will answer it again.
+    await wait_for_status(staffroom.components.database, "slack:EvHeld", "done")
+
+
+async def test_a_database_down_at_ack_time_still_gets_an_ack_and_an_answer(
+    start_server, fake_slack, sqlite_url
+):
+    class LedgerDown(SqlRecords):
+        def claim_event(self, key: str, platform: str, **kwargs: object) -> bool:
+            raise DatabaseUnavailable("Staffroom could not reach its database.")
+
+    staffroom = await start_server(sqlite_url, records=LedgerDown)
+    sent = await staffroom.event(mention("exit tickets"), event_id="EvDown")
+    assert sent.status == 200
+    await fake_slack.wait_for(lambda f: len(_posts(f)) == 1)  # answered without the ledger

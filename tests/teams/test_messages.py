@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 
+from store import Database
+from tests.bot.fakes import HeldLedger, wait_for_status
 from tests.teams.conftest import (
     BEN,
     BOT,
@@ -121,3 +123,24 @@ async def test_unknown_activity_types_are_acknowledged_and_ignored(
     await teams.message("help")
     await connector.wait_for(lambda c: len(c.posts()) == 1)
     assert retriever_for_server.queries == []
+
+
+async def test_the_message_is_in_the_database_before_teams_gets_its_200(
+    start_teams, connector, sqlite_url
+):
+    ledgers: list[HeldLedger] = []
+
+    def records(db: Database) -> HeldLedger:
+        ledgers.append(HeldLedger(db))
+        return ledgers[-1]
+
+    teams = await start_teams(sqlite_url, records=records)
+    [held] = ledgers
+    sending = asyncio.create_task(teams.message("exit tickets"))
+    await asyncio.sleep(0.5)
+    assert not sending.done()  # no 200 while the claim is not written
+    held.release.set()
+    assert (await sending).status == 200
+    await connector.wait_for(lambda c: len(c.posts()) == 1)
+    [key] = held.claims
+    await wait_for_status(teams.components.database, key, "done")
