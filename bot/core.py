@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -306,6 +307,10 @@ class Core:
                     "answering %s late failed; it stays open for a later sweep", event.key
                 )
         return answered
+
+    async def forget_old_deliveries(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Drop delivery claims older than a week (retries come within minutes); how many."""
+        return await self._db(self.records.forget_events, older_than)
 
     async def attach_reply(self, question_id: int, reply_ref: str) -> None:
         """Remember where an answer was posted; a failure is logged, not raised."""

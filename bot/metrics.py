@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -172,6 +173,9 @@ class MeteredRecords:
         self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0
     ) -> list[OpenEvent]:
         return self._inner.take_stale_events(holder, platforms, lease_seconds=lease_seconds)
+
+    def forget_events(self, older_than: timedelta) -> int:
+        return self._inner.forget_events(older_than)
 
     def attach_reply(self, question_id: int, reply_ref: str) -> None:
         self._inner.attach_reply(question_id, reply_ref)

@@ -74,6 +74,10 @@ class EventLedger(Protocol):
         """Open claims whose lease ran out, now leased to ``holder``."""
         ...
 
+    def forget_events(self, older_than: timedelta) -> int:
+        """Drop claims older than ``older_than`` (platforms retry for minutes, not days)."""
+        ...
+
 
 class QuestionLog(Protocol):
     def log_question(self, entry: QuestionEntry) -> int:
@@ -141,6 +145,10 @@ class SqlRecords:
                 lease=timedelta(seconds=lease_seconds),
                 max_attempts=MAX_ATTEMPTS,
             )
+
+    def forget_events(self, older_than: timedelta) -> int:
+        with self._db.session() as s:
+            return store.prune_events(s, store.utcnow() - older_than)
 
     def log_question(self, entry: QuestionEntry) -> int:
         with self._db.session() as s:

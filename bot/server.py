@@ -138,13 +138,21 @@ async def retry_review_posts(desk: ReviewDesk, every: float) -> None:
         await asyncio.sleep(every)
 
 
-async def answer_abandoned(core: Core, every: float) -> None:
-    """Forever: answer messages a dead replica acknowledged and never answered."""
+async def answer_abandoned(core: Core, every: float, forget_every: float = 3600.0) -> None:
+    """Forever: answer messages a dead replica acknowledged and never answered.
+
+    Once an hour it also drops delivery claims older than a week, so the ledger stays small.
+    """
+    loop = asyncio.get_running_loop()
+    forgot = loop.time()
     while True:
         try:
             answered = await core.recover()
             if answered:
                 log.info("answered %s message(s) another replica had left", answered)
+            if loop.time() - forgot >= forget_every:
+                forgot = loop.time()
+                log.info("forgot %s old delivery claim(s)", await core.forget_old_deliveries())
         except Exception:
             log.exception("sweeping unanswered messages failed; trying again in %ss", every)
         await asyncio.sleep(every)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -157,4 +158,14 @@ async def test_a_claim_waits_for_the_database_so_a_retry_is_not_answered_twice(
 async def test_a_claim_answers_anyway_when_the_database_stays_down(sqlite_db: Database):
     core = Core(FakeRetriever(), FlakyRecords(sqlite_db, outage=100), db_patience=0.3)
     assert await core.claim("slack:Ev1", "slack") is True  # losing the question is worse
+    core.close()
+
+
+async def test_old_delivery_claims_are_forgotten_recent_ones_kept(sqlite_db: Database):
+    core, _ = _replica(sqlite_db)
+    assert await core.claim("slack:old", "slack")
+    assert await core.forget_old_deliveries(timedelta(days=7)) == 0  # a retry may still come
+    await asyncio.sleep(0.05)
+    assert await core.forget_old_deliveries(timedelta(seconds=0.01)) == 1
+    assert _status(sqlite_db, "slack:old") == "missing"
     core.close()
