@@ -127,7 +127,11 @@ class SlackFrontEnd:
         answer within ``PRE_ACK_PATIENCE`` is left to the listener, after the ack (Slack wants
         its 200 within 3 s).
         """
-        work = self._work(body, context.get("bot_user_id") or "")
+        try:
+            work = self._work(body, context.get("bot_user_id") or "")
+        except Exception:  # a malformed event must not turn the ack into a 500
+            log.exception("could not read Slack event %s", body.get("event_id"))
+            work = None
         if work is not None:
             key = f"slack:{body.get('event_id', '')}"
             claimed = await self.core.try_claim(
