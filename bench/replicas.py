@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.slack_load import QUESTIONS, _free_port, percentile  # noqa: E402
+from bot.inflight import LATE_NOTE as LATE  # noqa: E402
 from tests.slack.conftest import event_body, mention, signed  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 from tests.teams.conftest import personal_message  # noqa: E402
@@ -53,7 +54,6 @@ STAFFROOM = str(ROOT / ".venv/bin/staffroom")
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 _QUESTION_IDS = itertools.count(1)
 DB_ERROR = "could not reach its database"
-LATE = "Sorry this is late"  # bot.inflight.LATE_NOTE
 LEASE_S = 10.0  # STAFFROOM_ANSWER_LEASE_SECONDS for the replicas (they sweep every third of it)
 MARK_START, MARK_END = "<!-- replicas:start -->", "<!-- replicas:end -->"
 PITCH = ("pitch", "Silent debate", "Students debate on paper.", "Quiet students never speak.",

@@ -268,6 +268,20 @@ class Core:
         except Exception:
             log.exception("could not mark %s answered; another replica may answer it again", key)
 
+    async def answered(self, key: str, posted: list[tuple[Reply, str]]) -> list[tuple[Reply, str]]:
+        """Mark the claim ``key`` answered and remember where each answer was posted.
+
+        ``posted`` pairs each reply with its message ref ("" when it was not posted); returns
+        the posted answers, the ones a synthesized answer may refine next.
+        """
+        await self.finish(key)
+        answers = []
+        for reply, ref in posted:
+            if ref and reply.question_id is not None:
+                await self.attach_reply(reply.question_id, ref)
+                answers.append((reply, ref))
+        return answers
+
     async def respond(
         self, incoming: Incoming, *, thread_hooks: bool = False, answer: bool = True
     ) -> list[Reply]:
@@ -278,7 +292,7 @@ class Core:
                 return replies
         return await self.handle(incoming) if answer else []
 
-    async def recover(self, limit: int = 20) -> int:
+    async def recover(self) -> int:
         """Answer messages other replicas claimed and never answered; how many were answered."""
         platforms = self.outbox.platforms
         if not platforms:
@@ -292,7 +306,7 @@ class Core:
             )
         )
         answered = 0
-        for event in events[:limit]:
+        for event in events:
             log.warning(
                 "answering %s late (attempt %s): its replica did not answer it in %.0fs",
                 event.key,

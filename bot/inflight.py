@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Incoming, Reply
-from bot.outbox import Address, Delivered
+from bot.outbox import Address
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -36,6 +36,25 @@ class Work:
     reply_to: Address  # the conversation and thread the answer goes to
     thread_hooks: bool = False  # offer it to the thread hooks first (a reply in a thread)
     answer: bool = True  # answer it as a message when no thread hook knows the thread
+
+    @classmethod
+    def answering(
+        cls,
+        incoming: Incoming,
+        *,
+        thread_hooks: bool = False,
+        answer: bool = True,
+        service_url: str = "",
+    ) -> Work:
+        """Work whose replies go where ``incoming`` came from: its conversation and thread."""
+        reply_to = Address(
+            incoming.platform,
+            incoming.conversation_id,
+            incoming.thread_id,
+            user_id=incoming.user_id,
+            service_url=service_url,
+        )
+        return cls(incoming, reply_to, thread_hooks, answer)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,19 +85,16 @@ def address_for(work: Work, reply: Reply) -> Address:
 async def answer_late(core: Core, key: str, work: Work) -> int:
     """Handle ``work`` again and deliver its replies through the outbox; how many were posted."""
     replies = await core.respond(work.incoming, thread_hooks=work.thread_hooks, answer=work.answer)
-    sent: list[tuple[Reply, Delivered]] = []
+    sent: list[tuple[Reply, str]] = []
     for i, reply in enumerate(replies):
         if i == 0:
             reply = replace(reply, notes=(*reply.notes, LATE_NOTE))
         delivered = await core.outbox.send(address_for(work, reply), reply)
         if not delivered.ok:
             log.error("late answer to %s not delivered: %s", key, delivered.error)
-        sent.append((reply, delivered))
-    await core.finish(key)
-    for reply, delivered in sent:
-        if delivered.ok and reply.question_id is not None:
-            await core.attach_reply(reply.question_id, delivered.ref)
-            grounded = await core.ground(reply)
-            if grounded is not None:
-                await core.outbox.update(work.reply_to.platform, delivered.ref, grounded.reply)
-    return sum(1 for _, delivered in sent if delivered.ok)
+        sent.append((reply, delivered.ref))
+    for reply, ref in await core.answered(key, sent):
+        grounded = await core.ground(reply)
+        if grounded is not None:
+            await core.outbox.update(work.reply_to.platform, ref, grounded.reply)
+    return sum(1 for _, ref in sent if ref)

@@ -28,7 +28,7 @@ from bot.messages import (
     FEEDBACK_NOT_HELPFUL,
     Reply,
 )
-from bot.outbox import Address
+from bot.outbox import message_ref, split_ref
 from bot.render import blocks, citations
 from bot.slack import incoming as to_incoming
 from bot.slack.courier import SlackCourier
@@ -109,13 +109,7 @@ class SlackFrontEnd:
                 return None
             thread_hooks, answer = True, False
         incoming = to_incoming.from_event(body, bot_user)
-        reply_to = Address(
-            to_incoming.PLATFORM,
-            incoming.conversation_id,
-            incoming.thread_id,
-            user_id=incoming.user_id,
-        )
-        return Work(incoming, reply_to, thread_hooks=thread_hooks, answer=answer)
+        return Work.answering(incoming, thread_hooks=thread_hooks, answer=answer)
 
     async def _claim_before_ack(
         self, body: dict[str, Any], context: dict[str, Any], next: Any
@@ -154,20 +148,15 @@ class SlackFrontEnd:
         replies = await self.core.respond(
             incoming, thread_hooks=work.thread_hooks, answer=work.answer
         )
+        channel = incoming.conversation_id
         posted = []
         for reply in replies:
             ts = await self.poster.post(
-                reply,
-                channel=incoming.conversation_id,
-                user=incoming.user_id,
-                thread_ts=incoming.thread_id,
+                reply, channel=channel, user=incoming.user_id, thread_ts=incoming.thread_id
             )
-            posted.append((reply, ts))
-        await self.core.finish(key)
-        for reply, ts in posted:
-            if ts and reply.question_id is not None:
-                await self.core.attach_reply(reply.question_id, f"{incoming.conversation_id}:{ts}")
-                await self._ground(reply, incoming.conversation_id, ts)
+            posted.append((reply, message_ref(channel, ts) if ts else ""))
+        for reply, ref in await self.core.answered(key, posted):
+            await self._ground(reply, *split_ref(ref))
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):

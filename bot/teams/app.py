@@ -29,8 +29,8 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from bot.core import Core
 from bot.flows.home import RecentSessions, build_home
 from bot.inflight import Work
-from bot.messages import Incoming, Reply
-from bot.outbox import Address
+from bot.messages import Incoming
+from bot.outbox import message_ref, split_ref
 from bot.render import cards, citations
 from bot.teams import incoming as to_incoming
 from bot.teams.actions import CardActions
@@ -144,15 +144,13 @@ class TeamsFrontEnd:
         if not (mentioned or thread):
             return
         key = to_incoming.event_key(raw)
-        reply_to = Address(
-            to_incoming.PLATFORM,
-            incoming.conversation_id,
-            incoming.thread_id,
-            user_id=incoming.user_id,
+        # Claimed before the 200: from then on the message is in the database, not just here.
+        work = Work.answering(
+            incoming,
+            thread_hooks=thread,
+            answer=mentioned,
             service_url=str(raw.get("serviceUrl") or self.service_url),
         )
-        # Claimed before the 200: from then on the message is in the database, not just here.
-        work = Work(incoming, reply_to, thread_hooks=thread, answer=mentioned)
         if not await self.core.claim(key, to_incoming.PLATFORM, work):
             log.info("dropped a repeated delivery of Teams activity %s", key)
             return
@@ -165,7 +163,19 @@ class TeamsFrontEnd:
         replies = await self.core.respond(
             incoming, thread_hooks=work.thread_hooks, answer=work.answer
         )
-        await self.deliver(incoming, self.where(raw), replies, done=key)
+        where = self.where(raw)
+        posted = []
+        for reply in replies:
+            activity_id = await self.sender.send(where, message(reply))
+            posted.append(
+                (reply, message_ref(incoming.conversation_id, activity_id) if activity_id else "")
+            )
+        for reply, ref in await self.core.answered(key, posted):
+            grounded = await self.core.ground(reply)
+            if grounded is not None:
+                await self.sender.update(
+                    where, split_ref(ref)[1], message(citations.teams_reply(grounded))
+                )
 
     async def _on_conversation_update(self, raw: dict[str, Any]) -> None:
         bot_id = str((raw.get("recipient") or {}).get("id", ""))
@@ -179,24 +189,6 @@ class TeamsFrontEnd:
         self.background(self.sender.send(self.where(raw, thread=False), card_activity(welcome)))
 
     # --- answering ----------------------------------------------------------------------
-
-    async def deliver(
-        self, incoming: Incoming, where: Where, replies: list[Reply], *, done: str = ""
-    ) -> None:
-        """Post ``replies``, mark the claim ``done`` answered, then refine each answer."""
-        posted = [(reply, await self.sender.send(where, message(reply))) for reply in replies]
-        if done:
-            await self.core.finish(done)
-        for reply, activity_id in posted:
-            if activity_id and reply.question_id is not None:
-                await self.core.attach_reply(
-                    reply.question_id, f"{incoming.conversation_id}:{activity_id}"
-                )
-                grounded = await self.core.ground(reply)
-                if grounded is not None:
-                    await self.sender.update(
-                        where, activity_id, message(citations.teams_reply(grounded))
-                    )
 
     def where(self, raw: dict[str, Any], *, thread: bool = True) -> Where:
         """Where replies to ``raw`` go: its reply chain in a channel, the chat itself in 1:1."""
