@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core import Core, Retriever
 
 if TYPE_CHECKING:
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
+    from bot.insights_web import InsightsDeps
     from bot.metrics import Metrics
     from bot.settings import Settings
     from bot.slack.app import SlackFrontEnd
     from bot.teams.app import TeamsFrontEnd
+    from insights.library import LibrarySession
     from retrieval.embedder import Embedder
     from retrieval.llm_openai import OpenAISynthesizer
     from retrieval.types import SessionMeta
@@ -42,6 +44,8 @@ class Components:
     reindex: ReindexFlow | None = None  # admins' re-index runs (background tasks)
     metrics: Metrics | None = None  # served at /metrics
     synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
+    insights: InsightsDeps | None = None  # the /insights pages
+    upkeep: InsightsUpkeep | None = None  # serve's insights job (topics, retention)
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one."""
@@ -98,7 +102,7 @@ def build(
     metrics = Metrics(database)
     core = Core(
         retriever,
-        MeteredRecords(SqlRecords(database), metrics),
+        MeteredRecords(SqlRecords(database, timezone=settings.timezone), metrics),
         synthesizer=synthesizer,
         top=settings.answer_top,
         max_question_chars=settings.max_question_chars,
@@ -122,6 +126,7 @@ def build(
     teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
     review = _idea_flows(settings, core, database, retriever, embedder, slack)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
+    insights, upkeep = _insights(settings, core, database, retriever, embedder, slack)
     return Components(
         core=core,
         database=database,
@@ -132,6 +137,99 @@ def build(
         reindex=reindex,
         metrics=metrics,
         synthesizer=synthesizer,
+        insights=insights,
+        upkeep=upkeep,
+    )
+
+
+@dataclass(frozen=True)
+class InsightsUpkeep:
+    """What serve's insights job needs (``insights.upkeep.run_upkeep``)."""
+
+    embed: Callable[[Sequence[str]], Any] | None
+    model: str
+    retention_days: int
+
+
+def _insights(
+    settings: Settings,
+    core: Core,
+    database: Database,
+    retriever: Retriever,
+    embedder: Embedder | None,
+    slack: SlackFrontEnd | None,
+) -> tuple[InsightsDeps, InsightsUpkeep]:
+    """The `insights` sign-in flow on the core, the pages' dependencies and the upkeep job's."""
+    from zoneinfo import ZoneInfo
+
+    from bot.flows.idea_views import channel_setting
+    from bot.flows.insights import HELP, InsightsLinkDeps, InsightsLinkFlow
+    from bot.insights_web import InsightsDeps
+    from bot.insights_web.questions import open_design_question
+    from ideas import GroupMembers, Roles, StaffRoster
+
+    groups: dict[str, GroupMembers] = {}
+    if slack is not None and settings.staff_usergroup.strip():
+        from bot.slack.usergroups import SlackUserGroup
+
+        groups["slack"] = SlackUserGroup(slack.poster.client, settings.staff_usergroup.strip())
+    staff = StaffRoster(Roles.parse(settings.staff_users, settings.admin_users), groups)
+    flow = InsightsLinkFlow(
+        InsightsLinkDeps(database, staff, settings.public_base_url, core.outbox)
+    )
+    core.register("insights", flow.on_insights, help=HELP)
+    where = channel_setting(settings.questions_channel)
+    model = embedder or getattr(retriever, "embedder", None)
+    deps = InsightsDeps(
+        database=database,
+        secret=_secret_key(settings),
+        k=settings.min_group,
+        tz=ZoneInfo(settings.timezone),
+        catalog=lambda: _library_sessions(retriever),
+        is_staff=staff.is_staff,
+        open_question=lambda viewer, text, deadline: open_design_question(
+            database, core.outbox, where, viewer, text, deadline
+        ),
+        questions_channel=settings.questions_channel,
+        secure_cookie=settings.public_base_url.startswith("https://"),
+    )
+    upkeep = InsightsUpkeep(
+        embed=model.embed_queries if model is not None else None,
+        model=getattr(model, "name", "") if model is not None else "",
+        retention_days=settings.question_retention_days,
+    )
+    return deps, upkeep
+
+
+def _secret_key(settings: Settings) -> bytes:
+    """STAFFROOM_SECRET_KEY, else a key generated once into the data dir (one server only)."""
+    import os
+    import secrets
+
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        log.warning(
+            "no STAFFROOM_SECRET_KEY: generated one in %s (set it for several replicas)", path
+        )
+    return path.read_text().strip().encode()
+
+
+def _library_sessions(retriever: Retriever) -> list[LibrarySession]:
+    """Every session of the live index, for library use ("never sent")."""
+    from insights.library import LibrarySession
+
+    live = getattr(retriever, "_live", None)  # TODO(retrieval): a public Searcher.sessions()
+    if live is None:
+        return []
+    return sorted(
+        (LibrarySession(m.session_id, m.title, m.url) for m in live.snapshot.sessions.values()),
+        key=lambda m: m.title,
     )
 
 

@@ -284,6 +284,114 @@ def cmd_ideas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_database(settings: Settings):
+    from store import migrate
+    from store.db import Database
+
+    url = settings.database_url_or_default
+    migrate.upgrade(url)
+    return Database.from_url(url)
+
+
+def cmd_insights(args: argparse.Namespace) -> int:
+    """The insights pages' figures on the terminal (text, JSON or CSV)."""
+    from zoneinfo import ZoneInfo
+
+    from insights.period import Period
+    from insights.report import build_report, to_csv, to_text
+    from store import InsightQuestion, utcnow
+
+    settings = _settings(args)
+    period = Period.since(args.since, utcnow().astimezone(ZoneInfo(settings.timezone)).date())
+    database = _open_database(settings)
+    try:
+        with database.session() as s:
+            pending = (
+                s.query(InsightQuestion)
+                .filter(InsightQuestion.cluster_id.is_(None), InsightQuestion.text.is_not(None))
+                .count()
+            )
+        if pending and not args.no_group:
+            _group_pending(settings, database)
+        catalog = _catalog(settings)
+        with database.session() as s:
+            report = build_report(s, period, settings.min_group, catalog)
+    finally:
+        database.dispose()
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(report))
+    else:
+        sys.stdout.write(to_text(report))
+    return 0
+
+
+def _group_pending(settings: Settings, database) -> None:
+    """Group questions not yet in a topic (what serve's insights job does every minute)."""
+    import os
+
+    from insights.upkeep import run_upkeep
+
+    embedder = _embedder(settings)
+    print("grouping new questions into topics…", file=sys.stderr)
+    run_upkeep(
+        database,
+        embedder.embed_queries,
+        model=embedder.name,
+        retention_days=settings.question_retention_days,
+        holder=f"cli:{os.getpid()}",
+    )
+
+
+def _catalog(settings: Settings):
+    from insights.library import LibrarySession
+    from retrieval.snapshot import IndexRoot, Snapshot
+
+    current = IndexRoot(settings.index_dir).current()
+    if current is None:
+        return []
+    snap = Snapshot.load(current)
+    return [LibrarySession(m.session_id, m.title, m.url) for m in snap.sessions.values()]
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """`privacy forget USER_ID`: delete one person's questions, votes and drafts."""
+    import getpass
+
+    from insights.retention import Person, forget
+
+    settings = _settings(args)
+    person = Person.parse(args.user_id)
+    if not person.user_id:
+        raise _input_error_text("Give the user id to forget, e.g. U0123ABC or slack:U0123ABC.")
+    database = _open_database(settings)
+    try:
+        with database.session() as s:
+            forget(s, person, requested_by=f"cli:{_login(getpass)}")
+    finally:
+        database.dispose()
+    where = f" on {person.platform}" if person.platform else " on every platform"
+    print(
+        f"Forgot {person.user_id}{where}: their questions, votes, pitch drafts and chat state "
+        "are deleted. The privacy log records that this was done, not what."
+    )
+    return 0
+
+
+def _login(getpass) -> str:
+    try:
+        return str(getpass.getuser())
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _input_error_text(text: str) -> StaffroomError:
+    from staffroom_errors import InputError
+
+    return InputError(text)
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -364,6 +472,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--full", action="store_true", help="re-read every file (not with --watch)")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser(
+        "insights", parents=[common], help="what staff asked: the insights pages' figures"
+    )
+    p.add_argument("--since", default="30d", help="how far back: 30d, 12w, 6m, 1y (default 30d)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.add_argument(
+        "--no-group", action="store_true", help="don't group new questions into topics first"
+    )
+    p.set_defaults(func=cmd_insights)
+
+    p = sub.add_parser("privacy", parents=[common], help="privacy requests: forget a person")
+    p.add_argument("action", choices=["forget"])
+    p.add_argument("user_id", help="the person's user id (U0123, or slack:U0123 for one platform)")
+    p.set_defaults(func=cmd_privacy)
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import store
+from insights.record import record_question
 from staffroom_errors import InputError
 
 if TYPE_CHECKING:
@@ -108,8 +109,11 @@ class Records(EventLedger, QuestionLog, FeedbackLog, StateStore, Protocol):
 class SqlRecords:
     """``Records`` on the store's helpers; each call is one transaction (``Database.session``)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, timezone: str = "UTC") -> None:
+        from zoneinfo import ZoneInfo
+
         self._db = db
+        self._tz = ZoneInfo(timezone)  # insights count weeks in the district's time zone
 
     def claim_event(
         self,
@@ -167,6 +171,8 @@ class SqlRecords:
             )
             if not entry.good_match:
                 store.record_gap(s, question.id, entry.text)
+            # Insights keep a scrubbed copy, written with the question or not at all.
+            record_question(s, question, self._tz)
             return int(question.id)
 
     def attach_reply(self, question_id: int, reply_ref: str) -> None:

@@ -47,6 +47,10 @@ def build_web_app(components: Components) -> web.Application:
     app.router.add_get("/readyz", _readyz)
     metrics = components.metrics or Metrics(components.database)
     app.router.add_get("/metrics", metrics.handle_http)
+    if components.insights is not None:
+        from bot.insights_web import add_routes
+
+        add_routes(app, components.insights)
     return app
 
 
@@ -158,6 +162,29 @@ async def answer_abandoned(core: Core, every: float, forget_every: float = 3600.
         await asyncio.sleep(every)
 
 
+async def insights_upkeep(components: Components, every: float = 60.0) -> None:
+    """Forever: group new questions into topics, relabel them, delete text past retention."""
+    from insights.upkeep import run_upkeep
+
+    upkeep, database = components.upkeep, components.database
+    if upkeep is None or database is None:
+        return
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    while True:
+        try:
+            await asyncio.to_thread(
+                run_upkeep,
+                database,
+                upkeep.embed,
+                model=upkeep.model,
+                retention_days=upkeep.retention_days,
+                holder=holder,
+            )
+        except Exception:
+            log.exception("the insights job failed; trying again in %ss", every)
+        await asyncio.sleep(every)
+
+
 async def run(
     components: Components,
     host: str,
@@ -194,7 +221,10 @@ async def run(
             signals.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
-    loops = [asyncio.create_task(answer_abandoned(components.core, sweep_seconds))]
+    loops = [
+        asyncio.create_task(answer_abandoned(components.core, sweep_seconds)),
+        asyncio.create_task(insights_upkeep(components)),
+    ]
     if components.review is not None:
         loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
     try:

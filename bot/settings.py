@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -206,3 +206,73 @@ class Settings(BaseSettings):
         description="How often `staffroom serve` retries review posts that failed.",
         gt=0,
     )
+
+    # --- insights (pages for leaders, privacy) -------------------------------------------
+    public_url: str = Field(
+        "",
+        description="The address people reach `staffroom serve` at (https://staffroom.example.org);"
+        " sign-in links point there. Empty = http://localhost:STAFFROOM_PORT.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Signs insights session cookies and CSRF tokens. Set the same long random value"
+        " on every replica. Empty = a key generated once into the data dir (one server only).",
+    )
+    insights_min_group: int = Field(
+        5,
+        description="Minimum group size: insights show no figure about fewer distinct people "
+        '("fewer than 5"); values below 3 count as 3.',
+        ge=1,
+    )
+    question_retention_days: int = Field(
+        90,
+        description="Question text older than this many days is deleted by the server's daily "
+        "job (counts and topics stay).",
+        ge=1,
+    )
+    timezone: str = Field(
+        "UTC",
+        description="The district's time zone (IANA name, e.g. America/Chicago): insights weeks "
+        "and the digest time are in it.",
+    )
+    leaders_channel: str = Field(
+        "",
+        description="Where the weekly insights digest goes (Slack channel id or teams:<conversation"
+        " id). Not sent yet: the digest waits for the delivery pipeline.",
+    )
+    digest_at: str = Field(
+        "mon 07:30",
+        description="When the weekly digest is due, in STAFFROOM_TIMEZONE: a weekday and a time.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. America/Chicago)") from err
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        from insights.digest import parse_digest_at
+
+        parse_digest_at(value)
+        return value
+
+    @property
+    def min_group(self) -> int:
+        from insights.privacy import min_group
+
+        return min_group(self.insights_min_group)
+
+    @property
+    def public_base_url(self) -> str:
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"

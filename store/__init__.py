@@ -26,6 +26,15 @@ from store.conversations import (
 )
 from store.db import Database, make_engine, make_sessionmaker, normalize_url
 from store.idea_models import Comment, DesignQuestion, Idea, IdeaEvent, PitchDraft, Vote
+from store.insight_models import (
+    InsightAnswer,
+    InsightCluster,
+    InsightPageView,
+    InsightQuestion,
+    InsightSend,
+    InsightSignIn,
+    PrivacyLog,
+)
 from store.llm_usage import LLMUsage, add_llm_usage, llm_tokens_on
 from store.models import (
     ContentGap,
@@ -57,10 +66,17 @@ __all__ = [
     "Feedback",
     "Idea",
     "IdeaEvent",
+    "InsightAnswer",
+    "InsightCluster",
+    "InsightPageView",
+    "InsightQuestion",
+    "InsightSend",
+    "InsightSignIn",
     "LLMUsage",
     "Lock",
     "OpenEvent",
     "PitchDraft",
+    "PrivacyLog",
     "ProcessedEvent",
     "Question",
     "ReindexRun",

@@ -13,6 +13,8 @@ TABLES = {
     "conversation_states", "processed_events", "questions", "feedback", "content_gaps",
     "conversation_refs", "ideas", "pitch_drafts", "comments", "votes", "design_questions",
     "idea_events", "reindex_runs", "locks", "llm_usage",
+    "insight_clusters", "insight_questions", "insight_answers", "insight_sign_ins",
+    "insight_page_views", "privacy_log", "insight_sends",
 }  # fmt: skip
 
 

@@ -1,0 +1,219 @@
+"""Topics: similar questions grouped incrementally around centroids, labelled by their words.
+
+A new question joins the nearest topic when its embedding is at least ``JOIN`` cosine-similar
+to the topic's centroid (the centroid then moves to the members' mean), else it starts a topic
+of its own. This runs in the background on questions not yet grouped, so asking never waits on
+it. Labels are the topic's most distinctive words and pairs of words (a class-based TF-IDF over
+all topics), recomputed for topics whose members changed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from store import InsightCluster, InsightQuestion, utcnow
+
+# Any embedder fits (retrieval's embed_queries does): texts in, L2-normalised float32 rows out.
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+JOIN = 0.55  # cosine similarity to a topic's centroid that joins it (see bench/insights.py)
+BATCH = 256
+LABEL_TERMS = 3
+KEEP_TERMS = 60  # the words a topic remembers for its label, most frequent first
+
+STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any are aren't as at be because been before
+    being below between both but by can can't cannot could couldn't did didn't do does doesn't
+    doing don't down during each even ever every few for from get gets getting got had hadn't
+    has hasn't have haven't having he her here hers him his how i i'd i'll i'm i've if in into
+    is isn't it it's its itself just like me more most much my need needs never no nor not now
+    of off on once one only or other our out over own really same she should shouldn't so some
+    still such than that that's the their them then there these they they're thing things this
+    those through to too under until up us very want was wasn't way we we're were weren't what
+    what's when where which while who whom why will with without won't would wouldn't you
+    your yours yourself actually make makes making keep keeps tips ideas help know ways way
+    im dont cant doesnt isnt ive whats lot lots kind sort use using try trying go going
+    name kids students student class classes work number time day week thing good better
+    grade grades graders grader level actually anyone else something ever
+    """.split()
+)
+_TOKEN = re.compile(r"[a-z][a-z'-]+")
+
+
+def terms(text: str) -> list[str]:
+    """Words and adjacent word pairs of ``text``, without stopwords or [placeholders]."""
+    words = [w.strip("'-") for w in _TOKEN.findall(re.sub(r"\[\w+\]", " ", text.lower()))]
+    words = [w for w in words if len(w) > 2 and w not in STOPWORDS]
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + pairs
+
+
+@dataclass
+class _Topic:
+    id: int
+    centroid: np.ndarray
+    members: int
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4").copy()
+
+
+def assign_pending(
+    s: Session, embed: Embed, *, model: str = "", limit: int = 5000, join: float = JOIN
+) -> int:
+    """Group questions not yet in a topic (oldest first, at most ``limit``); how many."""
+    pending = s.execute(
+        sa.select(InsightQuestion.question_id, InsightQuestion.text)
+        .where(InsightQuestion.cluster_id.is_(None), InsightQuestion.text.is_not(None))
+        .order_by(InsightQuestion.question_id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    topics = [
+        _Topic(row.id, from_bytes(row.centroid), row.members)
+        for row in s.execute(
+            sa.select(InsightCluster.id, InsightCluster.centroid, InsightCluster.members).where(
+                InsightCluster.model == model
+            )
+        )
+    ]
+    matrix = np.stack([t.centroid for t in topics]) if topics else np.zeros((0, 1), "f4")
+    changed: set[int] = set()
+    for start in range(0, len(pending), BATCH):
+        chunk = pending[start : start + BATCH]
+        vectors = np.asarray(embed([row.text or "" for row in chunk]), dtype=np.float32)
+        for (question_id, _text), vector in zip(chunk, vectors, strict=True):
+            best, score = -1, -1.0
+            if topics:
+                sims = matrix @ vector
+                best = int(np.argmax(sims))
+                score = float(sims[best])
+            if score >= join:
+                topic = topics[best]
+                mean = topic.centroid * topic.members + vector
+                topic.centroid = mean / (np.linalg.norm(mean) or 1.0)
+                topic.members += 1
+                matrix[best] = topic.centroid
+            else:
+                row = InsightCluster(
+                    centroid=to_bytes(vector),
+                    members=1,
+                    model=model,
+                    terms={},
+                    label="",
+                    dirty=True,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+                s.add(row)
+                s.flush()
+                topic = _Topic(row.id, vector.copy(), 1)
+                topics.append(topic)
+                matrix = vector[None, :].copy() if len(topics) == 1 else np.vstack([matrix, vector])
+            changed.add(topic.id)
+            s.execute(
+                sa.update(InsightQuestion)
+                .where(InsightQuestion.question_id == question_id)
+                .values(cluster_id=topic.id)
+            )
+    by_id = {t.id: t for t in topics}
+    for topic_id in changed:
+        t = by_id[topic_id]
+        s.execute(
+            sa.update(InsightCluster)
+            .where(InsightCluster.id == topic_id)
+            .values(
+                centroid=to_bytes(t.centroid), members=t.members, dirty=True, updated_at=utcnow()
+            )
+        )
+    return len(pending)
+
+
+def relabel(s: Session) -> int:
+    """Recount the words of topics whose members changed, then label every topic; how many."""
+    dirty = list(s.scalars(sa.select(InsightCluster.id).where(InsightCluster.dirty.is_(True))))
+    for topic_id in dirty:
+        texts = s.scalars(
+            sa.select(InsightQuestion.text).where(
+                InsightQuestion.cluster_id == topic_id, InsightQuestion.text.is_not(None)
+            )
+        ).all()
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(set(terms(text or "")))
+        values: dict[str, object] = {"dirty": False}
+        if counts:  # no text left (retention): keep the words it had
+            values["terms"] = dict(counts.most_common(KEEP_TERMS))
+        s.execute(sa.update(InsightCluster).where(InsightCluster.id == topic_id).values(**values))
+    if not dirty:
+        return 0
+    all_terms = dict(s.execute(sa.select(InsightCluster.id, InsightCluster.terms)).all())
+    labels = label_topics({k: dict(v or {}) for k, v in all_terms.items()})
+    for topic_id, label in labels.items():
+        s.execute(
+            sa.update(InsightCluster).where(InsightCluster.id == topic_id).values(label=label)
+        )
+    return len(dirty)
+
+
+def _extend(chosen: list[str], pair: str) -> bool:
+    """Grow a chosen phrase by a pair that overlaps its end or start (at most 4 words)."""
+    words = pair.split()
+    if len(words) != 2:
+        return False
+    for n, phrase in enumerate(chosen):
+        have = phrase.split()
+        if len(have) >= 4 or words[0] == words[1] or set(words) <= set(have):
+            continue
+        if have[-1] == words[0] and words[1] not in have:
+            chosen[n] = f"{phrase} {words[1]}"
+            return True
+        if have[0] == words[1] and words[0] not in have:
+            chosen[n] = f"{words[0]} {phrase}"
+            return True
+    return False
+
+
+def label_topics(topic_terms: dict[int, dict[str, int]]) -> dict[int, str]:
+    """A readable label per topic: its most distinctive terms (class-based TF-IDF)."""
+    df: Counter[str] = Counter()
+    for counts in topic_terms.values():
+        df.update(counts.keys())
+    n = max(1, len(topic_terms))
+    labels = {}
+    for topic_id, counts in topic_terms.items():
+        total = sum(counts.values()) or 1
+        scored = sorted(
+            counts.items(),
+            # pairs read better than single words: a small bonus; ties by the word itself
+            key=lambda kv: (
+                -(kv[1] / total) * math.log(1 + n / df[kv[0]]) * (1.3 if " " in kv[0] else 1.0),
+                kv[0],
+            ),
+        )
+        chosen: list[str] = []
+        for term, _count in scored:
+            if _extend(chosen, term):
+                continue  # "station rotation" + "rotation timers" = "station rotation timers"
+            if any(set(term.split()) & set(c.split()) for c in chosen):
+                continue  # "exit tickets" makes "exit" and "tickets" redundant
+            if len(chosen) == LABEL_TERMS:
+                break
+            chosen.append(term)
+        labels[topic_id] = (", ".join(chosen) or "(no words left)").capitalize()
+    return labels

@@ -1,0 +1,288 @@
+"""Topics (what staff ask about) and content gaps (what the library does not answer well).
+
+A topic is shown only when at least k distinct people asked in it; smaller ones are combined
+into one row ("smaller topics"), itself suppressed when it is about fewer than k people, and
+secondary suppression keeps the page's total from giving a hidden row away. Example questions
+(scrubbed) appear only inside topics that pass the group size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from insights.period import Period, Slice
+from insights.privacy import Cell, Count, people_cell, primary, protect
+from store import Feedback, InsightAnswer, InsightCluster, InsightQuestion
+
+Q = InsightQuestion
+TOP_TOPICS = 30
+TREND_WEEKS = 4
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class SessionShare:
+    session_id: str
+    questions: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    label: str
+    questions: Cell
+    askers: Cell
+    trend: float | None  # change of the last 4 weeks over the 4 before; None = too few to tell
+    sessions: tuple[SessionShare, ...]
+    last_asked: datetime | None
+
+
+@dataclass(frozen=True)
+class TopicsPage:
+    period: Period
+    k: int
+    slice: Slice
+    topics: list[Topic]
+    smaller: Cell  # questions in topics too small to show, combined
+    smaller_topics: int
+    ungrouped: Cell  # questions not yet grouped into a topic
+    total: Cell
+
+
+def _filters(period: Period, where: Slice) -> list[sa.ColumnElement[bool]]:
+    return [Q.week >= period.first, Q.week <= period.last, *_slice(where)]
+
+
+def _slice(where: Slice) -> list[sa.ColumnElement[bool]]:
+    out = []
+    if where.grade_band:
+        out.append(Q.grade_band == where.grade_band)
+    if where.subject:
+        out.append(Q.subject == where.subject)
+    return out
+
+
+def topics(s: Session, period: Period, k: int, where: Slice = Slice()) -> TopicsPage:
+    cond = _filters(period, where)
+    rows = s.execute(
+        sa.select(
+            Q.cluster_id,
+            sa.func.count(),
+            sa.func.count(sa.distinct(Q.asker)),
+            sa.func.max(Q.created_at),
+        )
+        .where(*cond)
+        .group_by(Q.cluster_id)
+    ).all()
+    grouped = {cid: (Count(int(n), int(p)), last) for cid, n, p, last in rows if cid is not None}
+    ungrouped = next((Count(int(n), int(p)) for cid, n, p, _ in rows if cid is None), Count(0, 0))
+    shown_ids = [
+        cid
+        for cid, (c, _) in sorted(grouped.items(), key=lambda kv: -kv[1][0].value)
+        if not primary(c, k)
+    ][:TOP_TOPICS]
+    small_ids = [cid for cid in grouped if cid not in shown_ids]
+    smaller = _people(s, cond + [Q.cluster_id.in_(small_ids)]) if small_ids else Count(0, 0)
+    total = _people(s, cond)
+    cells, total_cell = protect(
+        [grouped[cid][0] for cid in shown_ids] + [smaller, ungrouped], total, k
+    )
+    labels = dict(
+        s.execute(
+            sa.select(InsightCluster.id, InsightCluster.label).where(
+                InsightCluster.id.in_(shown_ids)
+            )
+        ).all()
+    )
+    trends = _trends(s, where, shown_ids, period, k)
+    sessions = _sessions(s, cond, shown_ids, k)
+    out = [
+        Topic(
+            id=cid,
+            label=labels.get(cid) or "Not labelled yet",
+            questions=cells[n],
+            askers=people_cell(grouped[cid][0].people, k),
+            trend=trends.get(cid),
+            sessions=sessions.get(cid, ()),
+            last_asked=grouped[cid][1],
+        )
+        for n, cid in enumerate(shown_ids)
+    ]
+    return TopicsPage(
+        period, k, where, out, cells[-2], len(small_ids), cells[-1], total_cell or Cell(None)
+    )
+
+
+def _people(s: Session, cond: list[sa.ColumnElement[bool]]) -> Count:
+    n, p = s.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(Q.asker))).where(*cond)
+    ).one()
+    return Count(int(n), int(p))
+
+
+def _trends(s: Session, where: Slice, ids: list[int], period: Period, k: int) -> dict[int, float]:
+    """Questions in the last 4 weeks over the 4 before, per topic, when both halves pass k."""
+    if not ids:
+        return {}
+    recent = period.last - timedelta(weeks=TREND_WEEKS - 1)
+    before = recent - timedelta(weeks=TREND_WEEKS)
+    half = sa.case((Q.week >= recent, 1), else_=0)
+    rows = s.execute(
+        sa.select(Q.cluster_id, half, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
+        .where(Q.cluster_id.in_(ids), Q.week >= before, Q.week <= period.last, *_slice(where))
+        .group_by(Q.cluster_id, half)
+    ).all()
+    halves: dict[int, dict[int, Count]] = {}
+    for cid, h, n, p in rows:
+        halves.setdefault(cid, {})[int(h)] = Count(int(n), int(p))
+    out = {}
+    for cid, parts in halves.items():
+        old, new = parts.get(0), parts.get(1)
+        if old and new and not primary(old, k) and not primary(new, k) and old.people >= k:
+            out[cid] = (new.value - old.value) / old.value
+    return out
+
+
+def _sessions(
+    s: Session, cond: list, ids: list[int], k: int
+) -> dict[int, tuple[SessionShare, ...]]:
+    """The sessions each topic's answers led with (only those sent to at least k people)."""
+    if not ids:
+        return {}
+    rows = s.execute(
+        sa.select(
+            Q.cluster_id,
+            InsightAnswer.session_id,
+            sa.func.count(),
+            sa.func.count(sa.distinct(Q.asker)),
+        )
+        .join(InsightAnswer, InsightAnswer.question_id == Q.question_id)
+        .where(InsightAnswer.rank == 1, Q.cluster_id.in_(ids), *cond)
+        .group_by(Q.cluster_id, InsightAnswer.session_id)
+    ).all()
+    out: dict[int, list[SessionShare]] = {}
+    for cid, session_id, n, p in rows:
+        if not primary(Count(int(n), int(p)), k):
+            out.setdefault(cid, []).append(SessionShare(session_id, int(n)))
+    return {cid: tuple(sorted(v, key=lambda x: -x.questions)[:3]) for cid, v in out.items()}
+
+
+# --- content gaps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    topic_id: int
+    label: str
+    questions: Cell  # questions in this topic with no good match or a 👎
+    askers: Cell
+    share: float | None  # of the topic's questions in the period
+    last_asked: date
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GapsPage:
+    period: Period
+    k: int
+    slice: Slice
+    gaps: list[Gap]
+    smaller: Cell
+    smaller_gaps: int
+    total: Cell
+
+
+def gap_condition() -> sa.ColumnElement[bool]:
+    """A question is a gap when nothing matched well, or someone said the answer didn't help."""
+    disliked = sa.select(Feedback.question_id).where(Feedback.helpful.is_(False))
+    return sa.or_(Q.good_match.is_(False), Q.question_id.in_(disliked))
+
+
+def gaps(
+    s: Session, period: Period, k: int, where: Slice = Slice(), *, limit: int = 20
+) -> GapsPage:
+    cond = _filters(period, where) + [gap_condition()]
+    rows = s.execute(
+        sa.select(
+            Q.cluster_id,
+            sa.func.count(),
+            sa.func.count(sa.distinct(Q.asker)),
+            sa.func.max(Q.created_at),
+        )
+        .where(*cond, Q.cluster_id.is_not(None))
+        .group_by(Q.cluster_id)
+    ).all()
+    counts = {cid: (Count(int(n), int(p)), last) for cid, n, p, last in rows}
+    passing = [cid for cid, (c, _) in counts.items() if not primary(c, k)]
+    # Most people first, then the most recently asked.
+    passing.sort(key=lambda cid: (-counts[cid][0].people, -counts[cid][1].timestamp()))
+    shown = passing[:limit]
+    small = [cid for cid in counts if cid not in shown]
+    smaller = _people(s, cond + [Q.cluster_id.in_(small)]) if small else Count(0, 0)
+    ungrouped = _people(s, cond + [Q.cluster_id.is_(None)])
+    total = _people(s, cond)
+    cells, total_cell = protect(
+        [counts[c][0] for c in shown] + [_merge(smaller, ungrouped)], total, k
+    )
+    labels = dict(
+        s.execute(
+            sa.select(InsightCluster.id, InsightCluster.label).where(InsightCluster.id.in_(shown))
+        ).all()
+    )
+    sizes = dict(
+        s.execute(
+            sa.select(Q.cluster_id, sa.func.count())
+            .where(*_filters(period, where), Q.cluster_id.in_(shown))
+            .group_by(Q.cluster_id)
+        ).all()
+    )
+    out = []
+    for n, cid in enumerate(shown):
+        count, last = counts[cid]
+        out.append(
+            Gap(
+                topic_id=cid,
+                label=labels.get(cid) or "Not labelled yet",
+                questions=cells[n],
+                askers=people_cell(count.people, k),
+                share=count.value / sizes[cid] if sizes.get(cid) else None,
+                last_asked=last.date(),
+                examples=examples(s, cid, cond, k),
+            )
+        )
+    return GapsPage(period, k, where, out, cells[-1], len(small), total_cell or Cell(None))
+
+
+def _merge(a: Count, b: Count) -> Count:
+    return Count(a.value + b.value, max(a.people, b.people))
+
+
+def examples(
+    s: Session, topic_id: int, cond: list, k: int, count: int = EXAMPLES
+) -> tuple[str, ...]:
+    """A few recent scrubbed questions of a topic that passes the group size; () otherwise."""
+    people = (
+        s.scalar(
+            sa.select(sa.func.count(sa.distinct(Q.asker))).where(Q.cluster_id == topic_id, *cond)
+        )
+        or 0
+    )
+    if people < k:
+        return ()
+    texts = s.scalars(
+        sa.select(Q.text)
+        .where(Q.cluster_id == topic_id, Q.text.is_not(None), *cond)
+        .order_by(Q.created_at.desc())
+        .limit(count * 4)
+    ).all()
+    seen: list[str] = []
+    for text in texts:
+        if text and text.lower() not in (t.lower() for t in seen):
+            seen.append(text)
+        if len(seen) == count:
+            break
+    return tuple(seen)
