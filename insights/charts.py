@@ -112,8 +112,8 @@ def columns(
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar) / 2
         base = top + plot_h
-        hidden = any(s.values[i] is None for s in series)
-        if hidden:
+        hidden = [s for s in series if s.values[i] is None]
+        if len(hidden) == len(series):
             stub = min(plot_h * 0.18, 28)
             out.append(
                 f'<rect x="{x:.1f}" y="{base - stub:.1f}" width="{bar:.1f}" '
@@ -132,6 +132,15 @@ def columns(
                     f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                     f'fill="{s.color}"><title>{escape(category)}: {escape(s.name)} '
                     f"{shown}</title></rect>"
+                )
+            if hidden:  # some parts are about too few people: a hatched cap says so
+                names = ", ".join(s.name for s in hidden)
+                cap = min(10.0, base - top)
+                out.append(
+                    f'<rect x="{x:.1f}" y="{base - cap:.1f}" width="{bar:.1f}" '
+                    f'height="{cap:.1f}" fill="url(#hatch-{escape(ident)})">'
+                    f"<title>{escape(category)}: {escape(names)} fewer than {k}"
+                    "</title></rect>"
                 )
         if i % every == 0:
             out.append(
@@ -159,14 +168,16 @@ def bars(
     unit: str = "",
 ) -> str:
     """Horizontal bars, one per label, largest first as given."""
-    row, label_w, right, top = 28, 300, 70, 8
+    row, right, top = 28, 70, 8
+    label_w = int(width * 0.4)
+    chars = max(12, int((label_w - 14) / 7.2))  # about 7 px a character at 13 px
     height = top + row * max(1, len(labels)) + 8
     plot_w = width - label_w - right
     top_value = max((v for v in values if v is not None), default=0) or 1
     out = _head(width, height, title, alt, ident)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = top + row * i
-        short = label if len(label) <= 44 else label[:43] + "…"
+        short = label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
         out.append(
             f'<text x="{label_w - 10}" y="{y + 18}" font-size="13" fill="{INK}" '
             f'text-anchor="end">{escape(short)}<title>{escape(label)}</title></text>'

@@ -26,7 +26,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 JOIN = 0.55  # cosine similarity to a topic's centroid that joins it (see bench/insights.py)
 BATCH = 256
-LABEL_TERMS = 3
+LABEL_TERMS = 2
 KEEP_TERMS = 60  # the words a topic remembers for its label, most frequent first
 
 STOPWORDS = frozenset(
@@ -44,6 +44,7 @@ STOPWORDS = frozenset(
     im dont cant doesnt isnt ive whats lot lots kind sort use using try trying go going
     name kids students student class classes work number time day week thing good better
     grade grades graders grader level actually anyone else something ever
+    kindergartners kindergartner schoolers high middle elementary today tomorrow tonight
     """.split()
 )
 _TOKEN = re.compile(r"[a-z][a-z'-]+")
@@ -51,7 +52,8 @@ _TOKEN = re.compile(r"[a-z][a-z'-]+")
 
 def terms(text: str) -> list[str]:
     """Words and adjacent word pairs of ``text``, without stopwords or [placeholders]."""
-    words = [w.strip("'-") for w in _TOKEN.findall(re.sub(r"\[\w+\]", " ", text.lower()))]
+    found = _TOKEN.findall(re.sub(r"\[\w+\]", " ", text.lower()))
+    words = [w.strip("'-").removesuffix("'s") for w in found]
     words = [w for w in words if len(w) > 2 and w not in STOPWORDS]
     pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
     return words + pairs
@@ -96,7 +98,11 @@ def assign_pending(
     changed: set[int] = set()
     for start in range(0, len(pending), BATCH):
         chunk = pending[start : start + BATCH]
-        vectors = np.asarray(embed([row.text or "" for row in chunk]), dtype=np.float32)
+        # The same question is often asked many times: embed each distinct text once.
+        distinct = list(dict.fromkeys(row.text or "" for row in chunk))
+        found = np.asarray(embed(distinct), dtype=np.float32)
+        where = {text: n for n, text in enumerate(distinct)}
+        vectors = found[[where[row.text or ""] for row in chunk]]
         for (question_id, _text), vector in zip(chunk, vectors, strict=True):
             best, score = -1, -1.0
             if topics:
@@ -171,19 +177,24 @@ def relabel(s: Session) -> int:
     return len(dirty)
 
 
+def _stems(phrase: str) -> set[str]:
+    return {w.rstrip("s") for w in phrase.split()}
+
+
 def _extend(chosen: list[str], pair: str) -> bool:
     """Grow a chosen phrase by a pair that overlaps its end or start (at most 4 words)."""
     words = pair.split()
     if len(words) != 2:
         return False
+    used = {w for phrase in chosen for w in phrase.split()}
     for n, phrase in enumerate(chosen):
         have = phrase.split()
         if len(have) >= 4 or words[0] == words[1] or set(words) <= set(have):
             continue
-        if have[-1] == words[0] and words[1] not in have:
+        if have[-1] == words[0] and words[1] not in used:
             chosen[n] = f"{phrase} {words[1]}"
             return True
-        if have[0] == words[1] and words[0] not in have:
+        if have[0] == words[1] and words[0] not in used:
             chosen[n] = f"{words[0]} {phrase}"
             return True
     return False
@@ -210,7 +221,7 @@ def label_topics(topic_terms: dict[int, dict[str, int]]) -> dict[int, str]:
         for term, _count in scored:
             if _extend(chosen, term):
                 continue  # "station rotation" + "rotation timers" = "station rotation timers"
-            if any(set(term.split()) & set(c.split()) for c in chosen):
+            if any(_stems(term) & _stems(c) for c in chosen):
                 continue  # "exit tickets" makes "exit" and "tickets" redundant
             if len(chosen) == LABEL_TERMS:
                 break

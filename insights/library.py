@@ -136,7 +136,9 @@ def _by_session(s: Session, stmt: sa.Select) -> dict[str, Count]:
 
 def _title(titles: dict[str, LibrarySession], sid: str) -> str:
     meta = titles.get(sid)
-    return meta.title if meta else f"{sid} (no longer in the library)"
+    if meta is None:  # no index loaded: the id is all there is
+        return f"{sid} (no longer in the library)" if titles else sid
+    return meta.title
 
 
 def _link(titles: dict[str, LibrarySession], sid: str, start: int | None) -> str:

@@ -60,8 +60,12 @@ def overview_page(frame: Frame, ov: Overview, weeks: int) -> str:
                 percent(ov.no_match_share),
                 ov.no_match_share is None,
             ),
-            kpi("👍 of rated answers", percent(ov.helpful_share), ov.helpful_share is None),
-            kpi("👎 of rated answers", percent(ov.not_helpful_share), ov.not_helpful_share is None),
+            kpi("of rated answers helpful", percent(ov.helpful_share), ov.helpful_share is None),
+            kpi(
+                "of rated answers not helpful",
+                percent(ov.not_helpful_share),
+                ov.not_helpful_share is None,
+            ),
             kpi("active askers", cell(ov.askers, k), ov.askers.hidden),
         ]
     )
@@ -85,10 +89,10 @@ def overview_page(frame: Frame, ov: Overview, weeks: int) -> str:
         cats,
         [
             charts.Series(
-                "👍 Helpful", charts.GREEN, [_pct(w.helpful, w.not_helpful) for w in ov.weeks]
+                "Helpful", charts.GREEN, [_pct(w.helpful, w.not_helpful) for w in ov.weeks]
             ),
             charts.Series(
-                "👎 Not helpful", charts.RED, [_pct(w.not_helpful, w.helpful) for w in ov.weeks]
+                "Not helpful", charts.RED, [_pct(w.not_helpful, w.helpful) for w in ov.weeks]
             ),
         ],
         k=k,
@@ -107,7 +111,7 @@ def overview_page(frame: Frame, ov: Overview, weeks: int) -> str:
         for w in reversed(ov.weeks)
     ]
     t = table(
-        ["Week of", "Questions", "Answered", "No good match", "👍", "👎", "Askers"],
+        ["Week of", "Questions", "Answered", "No good match", "Helpful", "Not helpful", "Askers"],
         rows,
         numeric=range(1, 7),
     )
@@ -117,7 +121,7 @@ def overview_page(frame: Frame, ov: Overview, weeks: int) -> str:
         numeric=(1, 2),
     )
     fallback_r = table(
-        ["Week of", "👍", "👎"],
+        ["Week of", "Helpful", "Not helpful"],
         [[_week(w.week), cell(w.helpful, k), cell(w.not_helpful, k)] for w in ov.weeks],
         numeric=(1, 2),
     )
@@ -126,7 +130,10 @@ def overview_page(frame: Frame, ov: Overview, weeks: int) -> str:
         + f'<div class="kpis">{kpis}</div>'
         + figure(questions, "Questions per week", "Answered vs no good match", fallback_q)
         + figure(
-            rated, "How answers were rated", "Share of 👍 and 👎 among rated answers", fallback_r
+            rated,
+            "How answers were rated",
+            "Share of rated answers marked helpful or not",
+            fallback_r,
         )
         + "<h2>Week by week</h2>"
         + t
@@ -230,7 +237,7 @@ def gaps_page(frame: Frame, gp: GapsPage, weeks: int, notice: str = "") -> str:
         ["Gap", "Askers"], [[escape(g.label), cell(g.askers, k)] for g in top], numeric=(1,)
     )
     cards = []
-    for n, g in enumerate(gp.gaps, 1):
+    for n, g in enumerate(gp.gaps[:12], 1):
         examples = "".join(f"<li>“{escape(x)}”</li>" for x in g.examples)
         ex = f'<ul class="examples">{examples}</ul>' if examples else ""
         share = f" · {g.share * 100:.0f}% of this topic's questions" if g.share is not None else ""
@@ -240,7 +247,7 @@ def gaps_page(frame: Frame, gp: GapsPage, weeks: int, notice: str = "") -> str:
             f"{share} · last asked {g.last_asked:%d %b %Y}</div>{ex}"
             f'<form method="get" action="/insights/gaps/{g.topic_id}/design-question">'
             f'<input type="hidden" name="weeks" value="{weeks}">'
-            '<button type="submit">Turn into a design question</button></form></div>'
+            '<button type="submit" class="small">Turn into a design question</button></form></div>'
         )
     if not cards:
         cards.append(f'<p class="empty">No gap topic has {k} or more askers in this period.</p>')
@@ -265,7 +272,7 @@ def gaps_page(frame: Frame, gp: GapsPage, weeks: int, notice: str = "") -> str:
         frame,
         "/insights/gaps",
         "Content gaps",
-        "Questions with no good match in the library, or answers marked 👎: what to design next.",
+        "Questions with no good match in the library, or answers marked not helpful: what to design next.",
         body,
     )
 
@@ -354,7 +361,11 @@ def library_page(frame: Frame, lp: LibraryPage, weeks: int) -> str:
             fallback,
         )
         + "<h2>Sessions</h2>"
-        + table(["Session", "In answers", "Led the answer", "👍", "👎"], rows, numeric=(1, 2, 3, 4))
+        + table(
+            ["Session", "In answers", "Led the answer", "Helpful", "Not helpful"],
+            rows,
+            numeric=(1, 2, 3, 4),
+        )
         + "<h2>Moments people were sent to most</h2>"
         + table(["Session", "Moment", "Answers led with it"], moments, numeric=(2,))
         + f"<h2>Never sent in this period ({len(lp.never)} of {lp.library_size} sessions)</h2>"
@@ -364,18 +375,20 @@ def library_page(frame: Frame, lp: LibraryPage, weeks: int) -> str:
         frame,
         "/insights/library",
         "Library use",
-        f"Which sessions Staffroom sends people to, {escape(lp.period.label())}; 👍 / 👎 "
-        "count votes on answers that led with the session.",
+        f"Which sessions Staffroom sends people to, {escape(lp.period.label())}; helpful and "
+        "not helpful count votes on answers that led with the session.",
         body,
     )
 
 
 def funnel_page(frame: Frame, fp: FunnelPage) -> str:
     k = frame.k
-    months = [f"{m:%b %y}" for m in fp.months]
+    first = next((i for i, c in enumerate(fp.month_totals) if c.value != 0), len(fp.months) - 1)
+    months = [f"{m:%b %y}" for m in fp.months][first:]
+    by_month = fp.by_month[first:]
     colors = dict(zip(STATUSES, charts.PALETTE, strict=False))
     series = [
-        charts.Series(LABELS[st], colors[st], [row[n].value for row in fp.by_month])
+        charts.Series(LABELS[st], colors[st], [row[n].value for row in by_month])
         for n, st in enumerate(STATUSES)
     ]
     svg = charts.columns(
@@ -388,7 +401,7 @@ def funnel_page(frame: Frame, fp: FunnelPage) -> str:
     )
     fallback = table(
         ["Month"] + [LABELS[s] for s in STATUSES],
-        [[months[i]] + [cell(c, k) for c in row] for i, row in enumerate(fp.by_month)],
+        [[months[i]] + [cell(c, k) for c in row] for i, row in enumerate(by_month)],
         numeric=range(1, len(STATUSES) + 1),
     )
     days = [d for d in fp.days if d.status not in ("adopted", "declined", "duplicate")]
@@ -401,6 +414,7 @@ def funnel_page(frame: Frame, fp: FunnelPage) -> str:
         k=k,
         color="#7c3aed",
         unit=" d",
+        width=520,
     )
     days_table = table(
         ["Status", "Median days", "Ideas"],
@@ -425,6 +439,7 @@ def funnel_page(frame: Frame, fp: FunnelPage) -> str:
         [s.ideas.value for s in schools],
         k=k,
         color="#65a30d",
+        width=520,
     )
     school_rows = [[escape(s.school), cell(s.ideas, k)] for s in fp.schools]
     school_rows.append(["<em>Other schools combined</em>", cell(fp.other_schools, k)])
