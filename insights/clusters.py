@@ -1,14 +1,16 @@
 """Topics: similar questions grouped incrementally around centroids, labelled by their words.
 
-A new question joins the nearest topic when its embedding is at least ``JOIN`` cosine-similar
-to the topic's centroid (the centroid then moves to the members' mean), else it starts a topic
-of its own. This runs in the background on questions not yet grouped, so asking never waits on
+A question is a vector: its text's embedding and, with weight ``ANSWER_WEIGHT``, the session
+its answer led with (``features``). It joins the nearest topic when it is at least ``JOIN``
+cosine-similar to the topic's centroid (the centroid then moves to the members' mean), else it
+starts a topic of its own. This runs in the background on questions not yet grouped, so asking never waits on
 it. Labels are the topic's most distinctive words and pairs of words (a class-based TF-IDF over
 all topics), recomputed for topics whose members changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -19,12 +21,14 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from store import InsightCluster, InsightQuestion, utcnow
+from store import InsightAnswer, InsightCluster, InsightQuestion, utcnow
 
 # Any embedder fits (retrieval's embed_queries does): texts in, L2-normalised float32 rows out.
 Embed = Callable[[Sequence[str]], np.ndarray]
 
-JOIN = 0.55  # cosine similarity to a topic's centroid that joins it (see bench/insights.py)
+JOIN = 0.5  # cosine similarity to a topic's centroid that joins it (see bench/insights.py)
+ANSWER_WEIGHT = 0.3  # how much the session an answer led with counts (see ``features``)
+ANSWER_DIM = 128
 BATCH = 256
 LABEL_TERMS = 2
 KEEP_TERMS = 60  # the words a topic remembers for its label, most frequent first
@@ -74,18 +78,56 @@ def from_bytes(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4").copy()
 
 
+def answer_part(session_id: str | None) -> np.ndarray:
+    """The session an answer led with, as a hashed one-hot (zeros when nothing matched well)."""
+    out = np.zeros(ANSWER_DIM, dtype=np.float32)
+    if session_id:
+        digest = hashlib.blake2b(session_id.encode(), digest_size=8).digest()
+        out[int.from_bytes(digest, "little") % ANSWER_DIM] = 1.0
+    return out
+
+
+def features(texts: np.ndarray, sessions: Sequence[str | None], weight: float) -> np.ndarray:
+    """Question vectors: the text's embedding and, weighted, the session its answer led with.
+
+    The cosine of two such vectors is (1 - weight) * text similarity + weight * same session,
+    so questions the library answered alike group more readily; gaps (no session) group by
+    their text alone.
+    """
+    if weight <= 0:
+        return texts
+    answers = np.stack([answer_part(x) for x in sessions])
+    out = np.hstack([texts * math.sqrt(1 - weight), answers * math.sqrt(weight)])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (out / norms).astype(np.float32)
+
+
 def assign_pending(
-    s: Session, embed: Embed, *, model: str = "", limit: int = 5000, join: float = JOIN
+    s: Session,
+    embed: Embed,
+    *,
+    model: str = "",
+    limit: int = 5000,
+    join: float = JOIN,
+    answer_weight: float = ANSWER_WEIGHT,
 ) -> int:
     """Group questions not yet in a topic (oldest first, at most ``limit``); how many."""
+    led = (
+        sa.select(InsightAnswer.session_id)
+        .where(InsightAnswer.question_id == InsightQuestion.question_id, InsightAnswer.rank == 1)
+        .scalar_subquery()
+    )
     pending = s.execute(
-        sa.select(InsightQuestion.question_id, InsightQuestion.text)
+        sa.select(InsightQuestion.question_id, InsightQuestion.text, led)
         .where(InsightQuestion.cluster_id.is_(None), InsightQuestion.text.is_not(None))
         .order_by(InsightQuestion.question_id)
         .limit(limit)
     ).all()
     if not pending:
         return 0
+    # Topics from another model (or weighting) are a different space: never mixed.
+    model = f"{model}+answers{answer_weight:g}" if answer_weight > 0 else model
     topics = [
         _Topic(row.id, from_bytes(row.centroid), row.members)
         for row in s.execute(
@@ -102,8 +144,12 @@ def assign_pending(
         distinct = list(dict.fromkeys(row.text or "" for row in chunk))
         found = np.asarray(embed(distinct), dtype=np.float32)
         where = {text: n for n, text in enumerate(distinct)}
-        vectors = found[[where[row.text or ""] for row in chunk]]
-        for (question_id, _text), vector in zip(chunk, vectors, strict=True):
+        vectors = features(
+            found[[where[row.text or ""] for row in chunk]],
+            [row[2] for row in chunk],
+            answer_weight,
+        )
+        for (question_id, _text, _led), vector in zip(chunk, vectors, strict=True):
             best, score = -1, -1.0
             if topics:
                 sims = matrix @ vector

@@ -68,8 +68,11 @@ def gap_notices(
     if not topics:
         return []
     ids = [t.id for t in topics]
-    centroids = np.stack([from_bytes(t.centroid) for t in topics])
     vectors = np.stack([np.asarray(x.vector, dtype=np.float32) for x in sessions])
+    # A topic's centroid starts with its text part (an answer part may follow): compare that.
+    dim = vectors.shape[1]
+    centroids = np.stack([from_bytes(t.centroid)[:dim] for t in topics])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     sims = centroids @ vectors.T  # topics x sessions
     best: dict[int, tuple[NewSession, float]] = {}
     for row, topic_id in enumerate(ids):

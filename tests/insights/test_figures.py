@@ -167,3 +167,17 @@ def test_labels_prefer_distinctive_phrases() -> None:
         "run exit",
         "exit tickets",
     ]
+
+
+def test_features_weigh_the_answered_session_in() -> None:
+    import numpy as np
+
+    from insights.clusters import features
+
+    text = np.eye(4, dtype=np.float32)[[0, 1, 1]]
+    vectors = features(text, ["exit-tickets", "exit-tickets", None], 0.3)
+    sims = vectors @ vectors.T
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert np.isclose(sims[0, 1], 0.3)  # different words, same session: the weight
+    assert np.isclose(sims[1, 2], np.sqrt(0.7))  # same words; a gap has no session part
+    assert features(text, [None, None, None], 0.0) is text
