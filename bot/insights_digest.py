@@ -39,7 +39,7 @@ def digest_message(d: Digest, pages_url: str) -> DigestMessage:
     if d.no_match_share is not None:
         lines.append(f"{d.no_match_share * 100:.0f}% had no good match in the library.")
     if d.new_gaps:
-        lines.append("Top gaps:")
+        lines.append("Biggest gaps these two weeks:")
         lines += [f"• {g.label} — {g.askers.text(k)} people" for g in d.new_gaps]
     funnel = ", ".join(
         f"{LABELS[st].lower()} {_n(v, k)}"

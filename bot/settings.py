@@ -259,7 +259,7 @@ class Settings(BaseSettings):
     @field_validator("digest_at")
     @classmethod
     def _digest_time(cls, value: str) -> str:
-        from insights.digest import parse_digest_at
+        from insights.schedule import parse_digest_at
 
         parse_digest_at(value)
         return value

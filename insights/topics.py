@@ -53,7 +53,7 @@ class TopicsPage:
     total: Cell
 
 
-def _filters(period: Period, where: Slice) -> list[sa.ColumnElement[bool]]:
+def filters_for(period: Period, where: Slice) -> list[sa.ColumnElement[bool]]:
     return [Q.week >= period.first, Q.week <= period.last, *_slice(where)]
 
 
@@ -67,7 +67,7 @@ def _slice(where: Slice) -> list[sa.ColumnElement[bool]]:
 
 
 def topics(s: Session, period: Period, k: int, where: Slice = Slice()) -> TopicsPage:
-    cond = _filters(period, where)
+    cond = filters_for(period, where)
     rows = s.execute(
         sa.select(
             Q.cluster_id,
@@ -205,7 +205,7 @@ def gap_condition() -> sa.ColumnElement[bool]:
 def gaps(
     s: Session, period: Period, k: int, where: Slice = Slice(), *, limit: int = 20
 ) -> GapsPage:
-    cond = _filters(period, where) + [gap_condition()]
+    cond = filters_for(period, where) + [gap_condition()]
     rows = s.execute(
         sa.select(
             Q.cluster_id,
@@ -236,7 +236,7 @@ def gaps(
     sizes = dict(
         s.execute(
             sa.select(Q.cluster_id, sa.func.count())
-            .where(*_filters(period, where), Q.cluster_id.in_(shown))
+            .where(*filters_for(period, where), Q.cluster_id.in_(shown))
             .group_by(Q.cluster_id)
         ).all()
     )

@@ -293,7 +293,7 @@ async def gaps(request: web.Request, viewer: access.Viewer, frame: Frame) -> web
 
 
 async def _gap(request: web.Request, frame: Frame):
-    from insights.topics import _filters, examples, gap_condition
+    from insights.topics import examples, filters_for, gap_condition
 
     topic = int(request.match_info["topic"])
     period = _period(request)
@@ -304,7 +304,7 @@ async def _gap(request: web.Request, frame: Frame):
         cluster = s.get(InsightCluster, topic)
         if cluster is None:
             return None
-        cond = _filters(period, Slice()) + [gap_condition()]
+        cond = filters_for(period, Slice()) + [gap_condition()]
         return cluster.label, examples(s, topic, cond, frame.k)
 
     return await _in_session(request, work)
