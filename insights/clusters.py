@@ -138,6 +138,7 @@ def assign_pending(
     ]
     matrix = np.stack([t.centroid for t in topics]) if topics else np.zeros((0, 1), "f4")
     changed: set[int] = set()
+    placed: list[dict[str, int]] = []
     for start in range(0, len(pending), BATCH):
         chunk = pending[start : start + BATCH]
         # The same question is often asked many times: embed each distinct text once.
@@ -178,11 +179,15 @@ def assign_pending(
                 topics.append(topic)
                 matrix = vector[None, :].copy() if len(topics) == 1 else np.vstack([matrix, vector])
             changed.add(topic.id)
-            s.execute(
-                sa.update(InsightQuestion)
-                .where(InsightQuestion.question_id == question_id)
-                .values(cluster_id=topic.id)
-            )
+            placed.append({"qid": question_id, "cid": topic.id})
+    if placed:  # one executemany, not a round trip per question
+        table = InsightQuestion.__table__
+        s.execute(
+            sa.update(table)
+            .where(table.c.question_id == sa.bindparam("qid"))
+            .values(cluster_id=sa.bindparam("cid")),
+            placed,
+        )
     by_id = {t.id: t for t in topics}
     for topic_id in changed:
         t = by_id[topic_id]
