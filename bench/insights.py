@@ -23,6 +23,7 @@ import itertools
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -369,6 +370,10 @@ def section(quality: list[dict] | None, big: dict | None) -> str:
 
 def write(path: Path, text: str) -> None:
     old = path.read_text(encoding="utf-8")
+    kept = re.search(r"\*\*Topic quality\.\*\*.*?(?=\*\*Scale\.\*\*|<!-- insights:end)", old,
+                     re.S)  # fmt: skip
+    if "**Topic quality.**" not in text and kept:  # a --scale-only run keeps the last quality
+        text = text.replace("\n**Scale.**", "\n" + kept.group(0) + "**Scale.**", 1)
     if MARK_START in old and MARK_END in old:
         head, rest = old.split(MARK_START, 1)
         old = head + text + rest.split(MARK_END, 1)[1]

@@ -41,13 +41,13 @@ class NewSession:
 class GapNotice:
     platform: str
     user_id: str
-    asker: str  # the pseudonym: the weekly claim's key
+    asker: int  # the pseudonym: the weekly claim's key
     asked: str  # their own (scrubbed) question, "You asked about …"
     session: NewSession
     score: float
 
 
-def week_key(asker: str, now: datetime) -> str:
+def week_key(asker: int, now: datetime) -> str:
     year, week, _ = now.isocalendar()
     return f"{asker}:{year}-W{week:02d}"
 

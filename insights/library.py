@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from insights.counting import count_people
 from insights.period import Period
 from insights.privacy import Cell, Count, primary, protect
-from store import Feedback, InsightAnswer, InsightQuestion
+from store import Feedback, InsightAnswer
 
-Q, A = InsightQuestion, InsightAnswer
+A = InsightAnswer
 TOP = 15
 
 
@@ -58,34 +59,24 @@ class LibraryPage:
 def library_use(
     s: Session, period: Period, k: int, catalog: Sequence[LibrarySession]
 ) -> LibraryPage:
-    in_period = [Q.week >= period.first, Q.week <= period.last]
+    in_period = [A.week >= period.first, A.week <= period.last]
     titles = {m.session_id: m for m in catalog}
-    sent = _by_session(
-        s,
-        sa.select(A.session_id, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .join(Q, Q.question_id == A.question_id)
-        .where(*in_period)
-        .group_by(A.session_id),
-    )
-    led = _by_session(
-        s,
-        sa.select(A.session_id, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .join(Q, Q.question_id == A.question_id)
-        .where(*in_period, A.rank == 1)
-        .group_by(A.session_id),
-    )
+    sent = {key[0]: c for key, c in count_people(s, [A.session_id], A.asker, *in_period).items()}
+    led = {
+        key[0]: c
+        for key, c in count_people(s, [A.session_id], A.asker, *in_period, A.rank == 1).items()
+    }
     voter = Feedback.platform + ":" + Feedback.user_id
     votes = {
-        (sid, bool(helpful)): Count(int(n), int(p))
-        for sid, helpful, n, p in s.execute(
-            sa.select(
-                A.session_id, Feedback.helpful, sa.func.count(), sa.func.count(sa.distinct(voter))
-            )
-            .join(Q, Q.question_id == A.question_id)
-            .join(Feedback, Feedback.question_id == A.question_id)
-            .where(*in_period, A.rank == 1)
-            .group_by(A.session_id, Feedback.helpful)
-        )
+        (sid, bool(helpful)): c
+        for (sid, helpful), c in count_people(
+            s,
+            [A.session_id, Feedback.helpful],
+            voter,
+            *in_period,
+            A.rank == 1,
+            source=sa.join(A, Feedback, Feedback.question_id == A.question_id),
+        ).items()
     }
     ranked = sorted(sent, key=lambda sid: -sent[sid].value)
     shown = [sid for sid in ranked if not primary(sent[sid], k)][:TOP]
@@ -108,30 +99,21 @@ def library_use(
         )
         led_cell, _ = protect([led.get(sid, none)], None, k)
         rows.append(SessionUse(sid, _title(titles, sid), sent_cells[n], led_cell[0], up, down))
-    moments = [
-        MomentUse(sid, _title(titles, sid), start, _link(titles, sid, start), int(n))
-        for sid, start, n, p in s.execute(
-            sa.select(
-                A.session_id, A.moment_start, sa.func.count(), sa.func.count(sa.distinct(Q.asker))
-            )
-            .join(Q, Q.question_id == A.question_id)
-            .where(*in_period, A.rank == 1)
-            .group_by(A.session_id, A.moment_start)
-            .order_by(sa.func.count().desc())
-            .limit(TOP * 3)
-        )
-        if not primary(Count(int(n), int(p)), k)
-    ][:TOP]
+    by_moment = count_people(s, [A.session_id, A.moment_start], A.asker, *in_period, A.rank == 1)
+    moments = sorted(
+        (
+            MomentUse(sid, _title(titles, sid), start, _link(titles, sid, start), c.value)
+            for (sid, start), c in by_moment.items()
+            if not primary(c, k)
+        ),
+        key=lambda m: (-m.sent, m.title, m.start or 0),
+    )[:TOP]
     never = [m for m in catalog if m.session_id not in sent]
     return LibraryPage(period, k, rows, sent_cells[-1], moments, never, len(catalog))
 
 
 def _plus(a: Count, b: Count) -> Count:
     return Count(a.value + b.value, max(a.people, b.people))
-
-
-def _by_session(s: Session, stmt: sa.Select) -> dict[str, Count]:
-    return {sid: Count(int(n), int(p)) for sid, n, p in s.execute(stmt)}
 
 
 def _title(titles: dict[str, LibrarySession], sid: str) -> str:

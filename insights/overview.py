@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from insights.counting import count_people
 from insights.period import Period
 from insights.privacy import Cell, Count, people_cell, protect_table, share
 from store import Feedback, InsightQuestion
@@ -63,40 +64,13 @@ def _sum(a: Cell, b: Cell) -> Cell:
 def overview(s: Session, period: Period, k: int) -> Overview:
     in_period = sa.and_(Q.week >= period.first, Q.week <= period.last)
     voter = Feedback.platform + ":" + Feedback.user_id
-    by_week_outcome = _counts(
-        s,
-        sa.select(Q.week, Q.good_match, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .where(in_period)
-        .group_by(Q.week, Q.good_match),
-    )
-    by_week = _counts(
-        s,
-        sa.select(Q.week, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .where(in_period)
-        .group_by(Q.week),
-    )
-    by_outcome = _counts(
-        s,
-        sa.select(Q.good_match, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .where(in_period)
-        .group_by(Q.good_match),
-    )
-    everyone = _counts(
-        s, sa.select(sa.func.count(), sa.func.count(sa.distinct(Q.asker))).where(in_period)
-    )
-    votes = sa.select(Feedback).join(Q, Q.question_id == Feedback.question_id).where(in_period)
-    votes_by_week = _counts(
-        s,
-        votes.with_only_columns(
-            Q.week, Feedback.helpful, sa.func.count(), sa.func.count(sa.distinct(voter))
-        ).group_by(Q.week, Feedback.helpful),
-    )
-    votes_by_kind = _counts(
-        s,
-        votes.with_only_columns(
-            Feedback.helpful, sa.func.count(), sa.func.count(sa.distinct(voter))
-        ).group_by(Feedback.helpful),
-    )
+    by_week_outcome = count_people(s, [Q.week, Q.good_match], Q.asker, in_period)
+    by_week = count_people(s, [Q.week], Q.asker, in_period)
+    by_outcome = count_people(s, [Q.good_match], Q.asker, in_period)
+    everyone = count_people(s, [], Q.asker, in_period)
+    votes = sa.join(Feedback, Q, Q.question_id == Feedback.question_id)
+    votes_by_week = count_people(s, [Q.week, Feedback.helpful], voter, in_period, source=votes)
+    votes_by_kind = count_people(s, [Feedback.helpful], voter, in_period, source=votes)
     weeks = period.weeks
     none = Count(0, 0)
     # Answered and no match add up to each week's questions, and over the weeks to the total.
@@ -150,12 +124,3 @@ def overview(s: Session, period: Period, k: int) -> Overview:
 def _add(a: Count, b: Count) -> Count:
     # People may overlap between the parts: the larger is a safe lower bound.
     return Count(a.value + b.value, max(a.people, b.people))
-
-
-def _counts(s: Session, stmt: sa.Select) -> dict[tuple, Count]:
-    """{group key: Count(rows, people)} for a statement ending in count(), count(distinct)."""
-    out = {}
-    for row in s.execute(stmt):
-        *key, value, people = row
-        out[tuple(key)] = Count(int(value), int(people))
-    return out

@@ -45,6 +45,8 @@ def record_question(s: Session, question: Question, tz: ZoneInfo) -> InsightQues
                     rank=rank,
                     session_id=str(result.get("session_id", ""))[:255],
                     moment_start=_seconds(result.get("start")),
+                    week=row.week,
+                    asker=row.asker,
                 )
             )
         s.flush()

@@ -8,13 +8,13 @@ questions, votes, pitch drafts and conversation state, and records *that* it did
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from insights.scrub import asker_key
 from store import (
     ContentGap,
     ConversationState,
@@ -90,7 +90,7 @@ class Person:
     @property
     def subject(self) -> str:
         """The pseudonym the privacy log keeps (the id itself is not kept)."""
-        return asker_key(self.platform or "*", self.user_id)
+        return hashlib.sha256(f"{self.platform or '*'}:{self.user_id}".encode()).hexdigest()[:32]
 
 
 def forget(s: Session, person: Person, requested_by: str) -> None:

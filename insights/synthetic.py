@@ -307,6 +307,8 @@ def seed(
                     "rank": r,
                     "session_id": res["session_id"],
                     "moment_start": int(res["start"]),
+                    "week": pending_i[-1]["week"],
+                    "asker": pending_i[-1]["asker"],
                 }
             )
         if not good:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from insights.counting import count_people, one
 from insights.period import Period, Slice
 from insights.privacy import Cell, Count, people_cell, primary, protect
 from store import Feedback, InsightAnswer, InsightCluster, InsightQuestion
@@ -68,23 +69,14 @@ def _slice(where: Slice) -> list[sa.ColumnElement[bool]]:
 
 def topics(s: Session, period: Period, k: int, where: Slice = Slice()) -> TopicsPage:
     cond = filters_for(period, where)
-    rows = s.execute(
-        sa.select(
-            Q.cluster_id,
-            sa.func.count(),
-            sa.func.count(sa.distinct(Q.asker)),
-            sa.func.max(Q.created_at),
-        )
-        .where(*cond)
-        .group_by(Q.cluster_id)
-    ).all()
-    grouped = {cid: (Count(int(n), int(p)), last) for cid, n, p, last in rows if cid is not None}
-    ungrouped = next((Count(int(n), int(p)) for cid, n, p, _ in rows if cid is None), Count(0, 0))
+    counts = count_people(s, [Q.cluster_id], Q.asker, *cond)
+    ungrouped = counts.get((None,), Count(0, 0))
+    counted = {key[0]: c for key, c in counts.items() if key[0] is not None}
     shown_ids = [
-        cid
-        for cid, (c, _) in sorted(grouped.items(), key=lambda kv: -kv[1][0].value)
-        if not primary(c, k)
+        cid for cid, c in sorted(counted.items(), key=lambda kv: -kv[1].value) if not primary(c, k)
     ][:TOP_TOPICS]
+    grouped = {cid: (c, None) for cid, c in counted.items()}
+    last = _last_asked(s, cond, shown_ids)
     small_ids = [cid for cid in grouped if cid not in shown_ids]
     smaller = _people(s, cond + [Q.cluster_id.in_(small_ids)]) if small_ids else Count(0, 0)
     total = _people(s, cond)
@@ -108,7 +100,7 @@ def topics(s: Session, period: Period, k: int, where: Slice = Slice()) -> Topics
             askers=people_cell(grouped[cid][0].people, k),
             trend=trends.get(cid),
             sessions=sessions.get(cid, ()),
-            last_asked=grouped[cid][1],
+            last_asked=last.get(cid),
         )
         for n, cid in enumerate(shown_ids)
     ]
@@ -118,10 +110,18 @@ def topics(s: Session, period: Period, k: int, where: Slice = Slice()) -> Topics
 
 
 def _people(s: Session, cond: list[sa.ColumnElement[bool]]) -> Count:
-    n, p = s.execute(
-        sa.select(sa.func.count(), sa.func.count(sa.distinct(Q.asker))).where(*cond)
-    ).one()
-    return Count(int(n), int(p))
+    return one(count_people(s, [], Q.asker, *cond))
+
+
+def _last_asked(s: Session, cond: list, ids: list[int]) -> dict[int, datetime]:
+    if not ids:
+        return {}
+    rows = s.execute(
+        sa.select(Q.cluster_id, sa.func.max(Q.created_at))
+        .where(*cond, Q.cluster_id.in_(ids))
+        .group_by(Q.cluster_id)
+    )
+    return {cid: at for cid, at in rows}
 
 
 def _trends(s: Session, where: Slice, ids: list[int], period: Period, k: int) -> dict[int, float]:
@@ -131,14 +131,18 @@ def _trends(s: Session, where: Slice, ids: list[int], period: Period, k: int) ->
     recent = period.last - timedelta(weeks=TREND_WEEKS - 1)
     before = recent - timedelta(weeks=TREND_WEEKS)
     half = sa.case((Q.week >= recent, 1), else_=0)
-    rows = s.execute(
-        sa.select(Q.cluster_id, half, sa.func.count(), sa.func.count(sa.distinct(Q.asker)))
-        .where(Q.cluster_id.in_(ids), Q.week >= before, Q.week <= period.last, *_slice(where))
-        .group_by(Q.cluster_id, half)
-    ).all()
+    counts = count_people(
+        s,
+        [Q.cluster_id, half],
+        Q.asker,
+        Q.cluster_id.in_(ids),
+        Q.week >= before,
+        Q.week <= period.last,
+        *_slice(where),
+    )
     halves: dict[int, dict[int, Count]] = {}
-    for cid, h, n, p in rows:
-        halves.setdefault(cid, {})[int(h)] = Count(int(n), int(p))
+    for (cid, h), c in counts.items():
+        halves.setdefault(cid, {})[int(h)] = c
     out = {}
     for cid, parts in halves.items():
         old, new = parts.get(0), parts.get(1)
@@ -153,21 +157,19 @@ def _sessions(
     """The sessions each topic's answers led with (only those sent to at least k people)."""
     if not ids:
         return {}
-    rows = s.execute(
-        sa.select(
-            Q.cluster_id,
-            InsightAnswer.session_id,
-            sa.func.count(),
-            sa.func.count(sa.distinct(Q.asker)),
-        )
-        .join(InsightAnswer, InsightAnswer.question_id == Q.question_id)
-        .where(InsightAnswer.rank == 1, Q.cluster_id.in_(ids), *cond)
-        .group_by(Q.cluster_id, InsightAnswer.session_id)
-    ).all()
+    counts = count_people(
+        s,
+        [Q.cluster_id, InsightAnswer.session_id],
+        Q.asker,
+        InsightAnswer.rank == 1,
+        Q.cluster_id.in_(ids),
+        *cond,
+        source=sa.join(Q, InsightAnswer, InsightAnswer.question_id == Q.question_id),
+    )
     out: dict[int, list[SessionShare]] = {}
-    for cid, session_id, n, p in rows:
-        if not primary(Count(int(n), int(p)), k):
-            out.setdefault(cid, []).append(SessionShare(session_id, int(n)))
+    for (cid, session_id), c in counts.items():
+        if not primary(c, k):
+            out.setdefault(cid, []).append(SessionShare(session_id, c.value))
     return {cid: tuple(sorted(v, key=lambda x: -x.questions)[:3]) for cid, v in out.items()}
 
 
@@ -206,17 +208,9 @@ def gaps(
     s: Session, period: Period, k: int, where: Slice = Slice(), *, limit: int = 20
 ) -> GapsPage:
     cond = filters_for(period, where) + [gap_condition()]
-    rows = s.execute(
-        sa.select(
-            Q.cluster_id,
-            sa.func.count(),
-            sa.func.count(sa.distinct(Q.asker)),
-            sa.func.max(Q.created_at),
-        )
-        .where(*cond, Q.cluster_id.is_not(None))
-        .group_by(Q.cluster_id)
-    ).all()
-    counts = {cid: (Count(int(n), int(p)), last) for cid, n, p, last in rows}
+    people = count_people(s, [Q.cluster_id], Q.asker, *cond, Q.cluster_id.is_not(None))
+    last_all = _last_asked(s, cond, [key[0] for key in people])
+    counts = {key[0]: (c, last_all[key[0]]) for key, c in people.items()}
     passing = [cid for cid, (c, _) in counts.items() if not primary(c, k)]
     # Most people first, then the most recently asked.
     passing.sort(key=lambda cid: (-counts[cid][0].people, -counts[cid][1].timestamp()))

@@ -47,7 +47,7 @@ class InsightQuestion(Base):
     )
     created_at: Mapped[datetime] = mapped_column(index=True)
     week: Mapped[date] = mapped_column(sa.Date)  # Monday of its week in STAFFROOM_TIMEZONE
-    asker: Mapped[str] = mapped_column(sa.String(64), index=True)  # pseudonym, see scrub.asker_key
+    asker: Mapped[int] = mapped_column(sa.BigInteger, index=True)  # pseudonym: scrub.asker_key
     text: Mapped[str | None] = mapped_column(sa.Text)  # scrubbed; NULL after retention
     good_match: Mapped[bool] = mapped_column(default=False)
     grade_band: Mapped[str | None] = mapped_column(sa.String(16))
@@ -58,9 +58,13 @@ class InsightQuestion(Base):
 
 
 class InsightAnswer(Base):
-    """A session (and moment) an answer sent the asker to, best first."""
+    """A session (and moment) an answer sent the asker to, best first.
+
+    ``week`` and ``asker`` repeat the question's, so library use is counted without a join.
+    """
 
     __tablename__ = "insight_answers"
+    __table_args__ = (sa.Index("ix_insight_answers_week_session", "week", "session_id"),)
 
     question_id: Mapped[int] = mapped_column(
         sa.ForeignKey("insight_questions.question_id", ondelete="CASCADE"), primary_key=True
@@ -68,6 +72,8 @@ class InsightAnswer(Base):
     rank: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[str] = mapped_column(sa.String(255), index=True)
     moment_start: Mapped[int | None]  # seconds into the recording; None for documents
+    week: Mapped[date] = mapped_column(sa.Date)
+    asker: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 class InsightSignIn(Base):

@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('question_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('week', sa.Date(), nullable=False),
-    sa.Column('asker', sa.String(length=64), nullable=False),
+    sa.Column('asker', sa.BigInteger(), nullable=False),
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('good_match', sa.Boolean(), nullable=False),
     sa.Column('grade_band', sa.String(length=16), nullable=True),
@@ -52,10 +52,13 @@ def upgrade() -> None:
     sa.Column('rank', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.String(length=255), nullable=False),
     sa.Column('moment_start', sa.Integer(), nullable=True),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('asker', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['question_id'], ['insight_questions.question_id'], name=op.f('fk_insight_answers_question_id_insight_questions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('question_id', 'rank', name=op.f('pk_insight_answers'))
     )
     op.create_index(op.f('ix_insight_answers_session_id'), 'insight_answers', ['session_id'], unique=False)
+    op.create_index('ix_insight_answers_week_session', 'insight_answers', ['week', 'session_id'], unique=False)
     op.create_table('insight_sign_ins',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -106,6 +109,7 @@ def downgrade() -> None:
     op.drop_table('insight_page_views')
     op.drop_index(op.f('ix_insight_sign_ins_expires_at'), table_name='insight_sign_ins')
     op.drop_table('insight_sign_ins')
+    op.drop_index('ix_insight_answers_week_session', table_name='insight_answers')
     op.drop_index(op.f('ix_insight_answers_session_id'), table_name='insight_answers')
     op.drop_table('insight_answers')
     op.drop_index('ix_insight_questions_cluster_week', table_name='insight_questions')
