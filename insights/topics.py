@@ -234,6 +234,7 @@ def gaps(
             .group_by(Q.cluster_id)
         ).all()
     )
+    texts = _examples_for(s, shown, cond)  # every shown gap passes the group size
     out = []
     for n, cid in enumerate(shown):
         count, last = counts[cid]
@@ -245,10 +246,33 @@ def gaps(
                 askers=people_cell(count.people, k),
                 share=count.value / sizes[cid] if sizes.get(cid) else None,
                 last_asked=last.date(),
-                examples=examples(s, cid, cond, k),
+                examples=texts.get(cid, ()),
             )
         )
     return GapsPage(period, k, where, out, cells[-1], len(small), total_cell or Cell(None))
+
+
+def _examples_for(s: Session, ids: list[int], cond: list) -> dict[int, tuple[str, ...]]:
+    """Up to EXAMPLES recent distinct scrubbed questions per topic, in one query."""
+    if not ids:
+        return {}
+    recent = sa.func.row_number().over(partition_by=Q.cluster_id, order_by=Q.created_at.desc())
+    ranked = (
+        sa.select(Q.cluster_id, Q.text, recent.label("r"))
+        .where(Q.cluster_id.in_(ids), Q.text.is_not(None), *cond)
+        .subquery()
+    )
+    rows = s.execute(
+        sa.select(ranked.c.cluster_id, ranked.c.text)
+        .where(ranked.c.r <= EXAMPLES * 4)
+        .order_by(ranked.c.cluster_id, ranked.c.r)
+    )
+    out: dict[int, list[str]] = {}
+    for cid, text in rows:
+        seen = out.setdefault(cid, [])
+        if text and len(seen) < EXAMPLES and text.lower() not in (x.lower() for x in seen):
+            seen.append(text)
+    return {cid: tuple(v) for cid, v in out.items()}
 
 
 def _merge(a: Count, b: Count) -> Count:

@@ -281,7 +281,7 @@ async def gaps(request: web.Request, viewer: access.Viewer, frame: Frame) -> web
     from insights.topics import gaps as figures
 
     gp = await _in_session(
-        request, lambda s: figures(s, _period(request), frame.k, _slice(request))
+        request, lambda s: figures(s, _period(request), frame.k, _slice(request), limit=12)
     )
     notice = request.query.get("opened", "")
     text = f"Design question #{notice} is open." if notice.isdigit() else ""
