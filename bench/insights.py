@@ -344,6 +344,14 @@ def section(quality: list[dict] | None, big: dict | None) -> str:
         for path, (med, worst) in big["pages"].items():
             lines.append(f"| `{path}` | {med * 1000:.0f} ms | {worst * 1000:.0f} ms |")
         lines.append("")
+        if big["embedder"].startswith("fake"):
+            lines += [
+                "Topics here come from the hashed bag-of-words test embedder (`--real-topics` "
+                "uses the model: on these 2 shared cores it embeds about 26 texts/s, so a year "
+                "of distinct questions takes most of an hour, once, in serve's background job); "
+                "the pages read the same tables either way, and list at most 30 topics and 12 "
+                "gaps however many there are.", "",
+            ]  # fmt: skip
         lines += [
             "What it took (plans in bench/out/insights_plans.txt): pages read narrow tables "
             "written with each question, `insight_questions` (week, 64-bit pseudonymous asker, "
