@@ -211,11 +211,18 @@ def _secret_key(settings: Settings) -> bytes:
     path = settings.data_dir / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process sharing the data dir made it just now
+            return path.read_text().strip().encode()
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
-        log.warning(
-            "no STAFFROOM_SECRET_KEY: generated one in %s (set it for several replicas)", path
+        # Only a problem with several replicas, which means PostgreSQL: warn there.
+        several = not settings.database_url_or_default.startswith("sqlite")
+        log.log(
+            logging.WARNING if several else logging.INFO,
+            "no STAFFROOM_SECRET_KEY: generated one in %s (set it for several replicas)",
+            path,
         )
     return path.read_text().strip().encode()
 
