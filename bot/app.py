@@ -211,12 +211,16 @@ def _secret_key(settings: Settings) -> bytes:
     path = settings.data_dir / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process sharing the data dir made it just now
-            return path.read_text().strip().encode()
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # atomic: a complete key or none; the first process wins
+        except FileExistsError:
+            os.unlink(tmp)
+            return path.read_text().strip().encode()
+        os.unlink(tmp)
         # Only a problem with several replicas, which means PostgreSQL: warn there.
         several = not settings.database_url_or_default.startswith("sqlite")
         log.log(
