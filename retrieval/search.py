@@ -23,7 +23,14 @@ from retrieval.ranking import (
 )
 from retrieval.snapshot import IndexRoot, Snapshot
 from retrieval.snippets import snippet
-from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
+from retrieval.types import (
+    Filters,
+    IndexInfo,
+    Moment,
+    SearchResponse,
+    SessionMeta,
+    SessionResult,
+)
 from staffroom_errors import IndexError_, InputError
 
 log = logging.getLogger(__name__)
@@ -179,6 +186,24 @@ class Searcher:
                 hint="Run `staffroom ingest --full` after changing the model.",
             )
 
+    def sessions(self) -> tuple[SessionMeta, ...]:
+        """Every session of the version searched now (loaded first if need be)."""
+        return tuple(self._loaded().snapshot.sessions.values())
+
+    def info(self) -> IndexInfo:
+        """The version searched now, after swapping to a newer published one if there is one.
+
+        Raises ``IndexError_`` when there is no usable index (what readiness checks).
+        """
+        self.refresh(force=True)
+        return self._loaded().snapshot.describe()
+
+    def _loaded(self) -> _Live:
+        self.refresh()
+        live = self._live
+        assert live is not None  # refresh raised otherwise
+        return live
+
     def search(
         self, query: str, *, k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
     ) -> SearchResponse:
@@ -189,9 +214,7 @@ class Searcher:
         if not text:
             raise InputError("Ask a question, e.g. 'how do I run exit tickets?'")
         started = time.perf_counter()
-        self.refresh()
-        live = self._live
-        assert live is not None  # refresh raised otherwise
+        live = self._loaded()
         timings: dict[str, float] = {}
         ranked = self._rank(live, text, max(k, 0), filters, mode, timings)
         timings["total"] = (time.perf_counter() - started) * 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,32 @@ class SearchResponse:
     threshold: float
     index_version: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """One published index version, as ``status`` shows it."""
+
+    version: str
+    path: str
+    sessions: int
+    chunks: int
+    files: int
+    model: str = ""  # the embedding model that built it
+    built_at: str = ""  # ISO time the version was written
+    library: str = ""  # the library folder it was built from
+
+    @classmethod
+    def of(cls, path: str, info: dict[str, Any], files: int) -> IndexInfo:
+        """From a version's ``info.json`` (and its number of files)."""
+        meta = info.get("snapshot") or {}
+        return cls(
+            version=path.rstrip("/").rsplit("/", 1)[-1],
+            path=path,
+            sessions=int(meta.get("sessions", 0)),
+            chunks=int(meta.get("chunks", 0)),
+            files=files,
+            model=str(info.get("model", "")),
+            built_at=str(meta.get("written_at", "")),
+            library=str(info.get("library", "")),
+        )
