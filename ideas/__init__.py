@@ -6,6 +6,7 @@ Depends on `store` only; no chat code. Functions take the session first and neve
 from ideas.engagement import add_comment, comment_counts, vote_counts, vote_tried, vote_try
 from ideas.export import export_csv
 from ideas.permissions import (
+    CachedGroup,
     GroupMembers,
     Roles,
     StaffDirectory,
@@ -41,6 +42,7 @@ __all__ = [
     "PITCH_STEPS",
     "Action",
     "Actor",
+    "CachedGroup",
     "DraftView",
     "IdeaDetail",
     "PitchDraftService",
