@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.slack_load import QUESTIONS, _free_port, percentile  # noqa: E402
-from bot.inflight import LATE_NOTE as LATE  # noqa: E402
+from bot.delivery import LATE_NOTE as LATE  # noqa: E402
 from tests.slack.conftest import event_body, mention, signed  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 from tests.teams.conftest import personal_message  # noqa: E402
@@ -430,7 +430,7 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
               "Teams does not redeliver after its 200. A claim not answered within "
               f"`STAFFROOM_ANSWER_LEASE_SECONDS` ({LEASE_S:.0f} s here) is taken over at the next "
               "sweep by a live replica, which answers in the same thread with a note that the "
-              "answer is late (`bot/inflight.py`)."]  # fmt: skip
+              "answer is late (`bot/delivery/pipeline.py`)."]  # fmt: skip
     if p["duplicated_slack"] or p["error_reply_only"]:
         lines += ["", "While PostgreSQL is down, database calls are retried for up to "
                   "`STAFFROOM_DB_PATIENCE_SECONDS` (15 s); a claim that still cannot be checked "

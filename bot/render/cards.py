@@ -19,6 +19,7 @@ from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
     SAY,
+    SUBMIT_FORM,
     Action,
     Form,
     IdeaCard,
@@ -36,7 +37,6 @@ MAX_TEXT = 4000
 MAX_TITLE = 200
 FEEDBACK_ACTIONS = frozenset({FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL})
 NOTE_ID = "staffroom_note"
-SUBMIT_FORM = "staffroom_submit_form"  # the verb of a form card's submit button (Teams only)
 FORM_KEYS = ("form_id", "context")  # what a form's submit carries besides the inputs
 MAX_HISTORY = 10
 _STYLES = {"primary": "positive", "danger": "destructive"}

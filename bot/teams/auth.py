@@ -15,13 +15,7 @@ from typing import TYPE_CHECKING
 
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
-from botframework.connector.auth import (
-    AuthenticateRequestResult,
-    BotFrameworkAuthentication,
-    ClaimsIdentity,
-    ConnectorFactory,
-    UserTokenClient,
-)
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -47,7 +41,7 @@ class BotConfig:
             APP_ID=settings.microsoft_app_id,
             APP_PASSWORD=settings.microsoft_app_password,
             APP_TENANTID=settings.microsoft_app_tenant_id,
-            APP_TYPE=settings.microsoft_app_type or "MultiTenant",
+            APP_TYPE=settings.microsoft_app_type,
         )
 
     @property
@@ -57,20 +51,17 @@ class BotConfig:
 
 
 def authentication(config: BotConfig) -> BotFrameworkAuthentication:
-    return StrictAuthentication(ConfigurationBotFrameworkAuthentication(config))
+    return StrictAuthentication(config)
 
 
-class StrictAuthentication(BotFrameworkAuthentication):
-    """Delegates to botbuilder; every authentication failure is a ``PermissionError``."""
-
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
-        self._inner = inner
+class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's authentication, where every failure to authenticate is a PermissionError."""
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
         try:
-            return await self._inner.authenticate_request(activity, auth_header)
+            return await super().authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as err:  # jwt decode errors, key fetch failures, ...
@@ -81,15 +72,3 @@ class StrictAuthentication(BotFrameworkAuthentication):
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
         raise PermissionError("streaming connections are not served")
-
-    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._inner.create_connector_factory(claims_identity)
-
-    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
-
-    def get_originating_audience(self) -> str:
-        return self._inner.get_originating_audience()
-
-    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)

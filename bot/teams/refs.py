@@ -1,22 +1,15 @@
-"""Where to reach a Teams user later: conversation references kept in the shared database."""
+"""A Teams conversation reference: enough to post to a user later, or to open a 1:1 chat."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-import store
-
-if TYPE_CHECKING:
-    from store import Database
-
-PLATFORM = "teams"
+from bot.delivery.contacts import Contacts
 
 
 @dataclass(frozen=True)
 class Reference:
-    """Enough to post to a user proactively, or to open a 1:1 chat with them."""
-
     service_url: str
     conversation_id: str
     conversation_type: str  # "personal", "channel" or "groupChat"
@@ -43,38 +36,13 @@ class Reference:
         )
 
     @classmethod
-    def load(cls, data: dict[str, Any]) -> Reference | None:
+    def load(cls, data: dict[str, Any] | None) -> Reference | None:
         try:
-            return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+            return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__}) if data else None
         except (KeyError, TypeError):
             return None
 
-
-class ConversationRefs(Protocol):
-    def save(self, user_id: str, reference: Reference) -> None: ...
-
-    def get(self, user_id: str) -> Reference | None: ...
-
-
-class SqlConversationRefs:
-    """``ConversationRefs`` on ``store``; a personal chat is never replaced by a channel."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def save(self, user_id: str, reference: Reference) -> None:
-        with self._db.session() as s:
-            if not reference.personal:
-                known = store.get_conversation_ref(s, PLATFORM, user_id)
-                if known is not None and (known.reference or {}).get("conversation_type") == (
-                    "personal"
-                ):
-                    return
-            store.save_conversation_ref(
-                s, PLATFORM, user_id, reference.conversation_id, asdict(reference)
-            )
-
-    def get(self, user_id: str) -> Reference | None:
-        with self._db.session() as s:
-            row = store.get_conversation_ref(s, PLATFORM, user_id)
-            return Reference.load(dict(row.reference or {})) if row is not None else None
+    def save(self, contacts: Contacts, user_id: str) -> None:
+        """Remember it for ``user_id``; a personal chat is never replaced by a channel."""
+        keep = None if self.personal else lambda known: known.get("conversation_type") == "personal"
+        contacts.save(user_id, self.conversation_id, asdict(self), unless=keep)

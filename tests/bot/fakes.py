@@ -7,7 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
+from retrieval.types import (
+    Filters,
+    IndexInfo,
+    Moment,
+    SearchResponse,
+    SessionMeta,
+    SessionResult,
+)
 from staffroom_errors import RetrievalError
 
 SESSIONS = (
@@ -69,6 +76,12 @@ class FakeRetriever:
         """Make searches block until the returned event is set."""
         self.gate = threading.Event()
         return self.gate
+
+    def sessions(self) -> tuple[SessionMeta, ...]:
+        return SESSIONS
+
+    def info(self) -> IndexInfo:
+        return IndexInfo("v1", "", sessions=len(SESSIONS), chunks=len(SESSIONS), files=1)
 
     def search(self, query: str, *, k: int = 5, filters: Filters | None = None) -> SearchResponse:
         self.queries.append(query)

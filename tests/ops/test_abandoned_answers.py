@@ -25,14 +25,14 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Components
 from bot.core import Core
-from bot.inflight import LATE_NOTE
+from bot.delivery import LATE_NOTE
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.teams.refs import SqlConversationRefs
-from bot.teams.sender import Sender
+from bot.delivery.contacts import Contacts
+from bot.teams.courier import TeamsCourier
 from store import Database, ProcessedEvent, Question
 from store.migrate import upgrade
 from tests.bot.fakes import FakeRetriever
@@ -117,9 +117,11 @@ async def test_a_killed_replicas_acknowledged_messages_are_answered_by_another(d
                 core,
                 auth,
                 app_id="",
-                refs=SqlConversationRefs(db),
+                contacts=Contacts(db, "teams"),
                 service_url="http://127.0.0.1:9/unused",  # the claim carries the real one
-                sender=Sender(auth, "", backoff=0.01),
+                courier=TeamsCourier(
+                    auth, "", Contacts(db, "teams"), "http://127.0.0.1:9/unused", backoff=0.01
+                ),
             )
             survivor = Components(core=core, database=db, slack=slack, teams=teams)
             server = TestServer(build_web_app(survivor), host="127.0.0.1", port=0)
@@ -132,8 +134,8 @@ async def test_a_killed_replicas_acknowledged_messages_are_answered_by_another(d
                 assert r.status == 200
 
             await asyncio.sleep(LEASE + 0.2)
-            assert await core.recover() == 2
-            assert await core.recover() == 0
+            assert await core.delivery.recover() == 2
+            assert await core.delivery.recover() == 0
             await server.close()
 
         [post] = slack_api.of("chat.postMessage")

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.flows import reindex_job as job
-from bot.reindex_watch import library_state, run_cli, watch
+from bot.reindex import job
+from bot.reindex.watch import library_state, run_cli, watch
 from retrieval.snapshot import IndexRoot
 from store import Database
 from store.migrate import upgrade
