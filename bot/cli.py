@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -57,6 +57,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """A build under the same lock as `reindex` (chat and CLI): one build at a time."""
     from rich.console import Console
 
+    from bot.progress import ProgressBar, print_summary
     from bot.reindex import job
     from bot.reindex.watch import open_database
 
@@ -69,13 +70,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         held = job.claim(database, job.replica_id(), job.started_by_cli("ingest"), "cli")
         if isinstance(held, job.Busy):
             raise _busy(held.text())
-        with _progress_bar(console) as on_progress:
+        with ProgressBar(console) as on_progress:
             outcome = job.execute(database, held, library, settings.index_dir, embedder,
                                   on_progress, full=args.full, raising=True)  # fmt: skip
     finally:
         database.dispose()
     assert outcome.summary is not None  # execute raised otherwise
-    _print_summary(console, outcome.summary)
+    print_summary(console, outcome.summary)
     return 0
 
 
@@ -83,63 +84,6 @@ def _busy(text: str) -> StaffroomError:
     from staffroom_errors import IndexError_
 
     return IndexError_(text)
-
-
-class _progress_bar:
-    """A rich progress bar fed by ingest's Progress events, one task per phase."""
-
-    def __init__(self, console: Any) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("[bold]{task.description:<8}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[detail]}", style="dim"),
-            console=console,
-            transient=False,
-        )
-        self._tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Callable[[Any], None]:
-        self._bar.__enter__()
-        return self._update
-
-    def __exit__(self, *exc: Any) -> None:
-        self._bar.__exit__(*exc)
-
-    def _update(self, event: Any) -> None:
-        task = self._tasks.get(event.phase)
-        if task is None:
-            task = self._bar.add_task(event.phase, total=event.total or None, detail="")
-            self._tasks[event.phase] = task
-        detail = str(event.detail or "")[-40:]
-        self._bar.update(task, completed=event.done, total=event.total or None, detail=detail)
-
-
-def _print_summary(console: Any, summary: Any) -> None:
-    line = (
-        f"added {len(summary.added)} · changed {len(summary.changed)} · "
-        f"unchanged {len(summary.unchanged)} · removed {len(summary.removed)} · "
-        f"failed {len(summary.failed)} · {summary.sessions} sessions · {summary.chunks} chunks "
-        f"({summary.embedded} embedded) · {summary.seconds:.1f}s"
-    )
-    console.print(line)
-    for path, reason in summary.failed:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
-    for warning in getattr(summary, "warnings", ()):
-        console.print(f"[yellow]note[/] {warning}")
-    if summary.published:
-        console.print(f"index version [bold]{summary.version}[/] is live")
-    else:
-        console.print(f"nothing changed; index version [bold]{summary.version}[/] stays live")
 
 
 # --- ask ----------------------------------------------------------------------------------
@@ -309,6 +253,7 @@ def cmd_ideas(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from bot.progress import ProgressBar
     from bot.reindex.watch import run_cli
 
     settings = _settings(args)
@@ -316,7 +261,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     embedder = _embedder(settings)
     if args.watch:
         return run_cli(settings, library, embedder, watching=True, interval=args.interval)
-    with _progress_bar(Console(stderr=True)) as on_progress:
+    with ProgressBar(Console(stderr=True)) as on_progress:
         return run_cli(settings, library, embedder, full=args.full, progress=on_progress)
 
 

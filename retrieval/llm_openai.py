@@ -150,9 +150,9 @@ class OpenAISynthesizer:
     async def _streamed(
         self, messages: list[dict[str, str]], valid: set[int], sink: _DeltaSink
     ) -> _Completion:
-        stream = await self._client.chat.completions.create(
+        stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
             model=self.model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             max_tokens=self._max_tokens,
             temperature=0,
             stream=True,

@@ -67,8 +67,8 @@ def http_refusal(
     if status:
         headers = getattr(response, "headers", None) or {}
         try:
-            after: float | None = float(headers.get("Retry-After"))
-        except (TypeError, ValueError):
+            after: float | None = float(str(headers.get("Retry-After")))
+        except ValueError:
             after = None
         return Refusal(status in RETRY_STATUSES, f"HTTP {status} ({where})", after)
     if isinstance(err, TimeoutError | aiohttp.ClientError | network):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -68,7 +69,7 @@ class SlackFrontEnd:
         except BadPayload as bad:
             log.warning("rejected Slack request from %s: %s", request.remote, bad)
             return web.json_response({"ok": False, "error": str(bad)}, status=bad.status)
-        headers = dict(request.headers)
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 

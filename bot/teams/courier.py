@@ -152,9 +152,10 @@ class TeamsCourier:
         )  # fmt: skip
         create = partial(client.conversations.create_conversation, parameters)
         created = await self._retrying(create, "create conversation", user_id)
-        if not getattr(created, "id", ""):
+        opened = str(getattr(created, "id", "") or "")
+        if not opened:
             return Delivered(error="create_conversation_failed")
-        personal = replace(known, conversation_id=str(created.id), conversation_type="personal")
+        personal = replace(known, conversation_id=opened, conversation_type="personal")
         await asyncio.to_thread(personal.save, self.contacts, user_id)
         return personal
 
