@@ -26,12 +26,19 @@ TEXT_TOP = 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from bot.settings import Settings
+    from pydantic import ValidationError
+
+    from bot.settings import Settings, env_name
+    from staffroom_errors import ConfigError
 
     overrides: dict[str, Any] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:  # one line per bad setting, never a traceback
+        problems = "; ".join(f"{env_name(str(e['loc'][0]))}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"Bad settings: {problems}.") from err
 
 
 def _embedder(settings: Settings) -> Embedder:
