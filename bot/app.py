@@ -77,7 +77,7 @@ def build(
     from bot.flows.home import ideas_of
     from bot.metrics import MeteredRecords, Metrics
     from bot.records import SqlRecords
-    from retrieval.answer import build_synthesizer
+    from retrieval.llm_setup import build_synthesizer
     from store import Database
     from store.migrate import upgrade
     from store.runner import Runner

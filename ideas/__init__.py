@@ -3,7 +3,14 @@
 Depends on `store` only; no chat code. Functions take the session first and never commit.
 """
 
-from ideas.engagement import add_comment, comment_counts, vote_counts, vote_tried, vote_try
+from ideas.engagement import (
+    add_comment,
+    comment_counts,
+    get_idea_with_history,
+    vote_counts,
+    vote_tried,
+    vote_try,
+)
 from ideas.export import export_csv
 from ideas.permissions import (
     CachedGroup,
@@ -27,7 +34,6 @@ from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import (
     find_by_review_ref,
     get_idea,
-    get_idea_with_history,
     list_ideas,
     mark_review_failed,
     mark_review_posted,

@@ -17,14 +17,19 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ideas.engagement import add_comment, vote_counts, vote_tried, vote_try
+from ideas.engagement import (
+    add_comment,
+    get_idea_with_history,
+    vote_counts,
+    vote_tried,
+    vote_try,
+)
 from ideas.pitch import DraftView, PitchDraftService, flatten_answers
 from ideas.questions import close_question, get_design_question, open_question
 from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import (
     find_by_review_ref,
     get_idea,
-    get_idea_with_history,
     list_ideas,
     mark_review_failed,
     mark_review_posted,

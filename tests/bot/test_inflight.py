@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.core import Core
-from bot.delivery import LATE_NOTE, Address, Delivered, MessageRef, Work
+from bot.delivery import LATE_NOTE, Address, Work
 from bot.messages import Incoming, Reply
 from bot.records import SqlRecords
-from retrieval.answer import Citation
 from staffroom_errors import DatabaseUnavailable
-from store import Database, ProcessedEvent, Question, utcnow
-from tests.bot.fakes import FakeRetriever
+from store import Database, ProcessedEvent, Question
+from tests.bot.fakes import Clock, FakeRetriever
+from tests.bot.fakes import replica as _replica
 
 ASK = Incoming(
     "slack", "U1", "C1", "111.1", "how do I run exit tickets?", "mention", event_id="Ev1"
 )
-
-
-class RecordingCourier:
-    def __init__(self) -> None:
-        self.sent: list[tuple[Address, Reply]] = []
-        self.updated: list[tuple[MessageRef, Reply]] = []
-
-    async def send(self, to: Address, reply: Reply) -> Delivered:
-        self.sent.append((to, reply))
-        where = to.conversation_id or to.user_id
-        return Delivered(ref=MessageRef(to.platform, where, f"{len(self.sent)}.0"))
-
-    async def update(
-        self, ref: MessageRef, reply: Reply, citations: Sequence[Citation] = ()
-    ) -> Delivered:
-        self.updated.append((ref, reply))
-        return Delivered(ref=ref)
-
-    def streams(self, ref: MessageRef) -> bool:
-        return False
-
-
-class Clock:
-    """The time the delivery ledger sees; tests move it instead of waiting for leases."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-def _replica(
-    db: Database, lease: float = 0.2, clock: Clock | None = None
-) -> tuple[Core, RecordingCourier]:
-    core = Core(FakeRetriever(), SqlRecords(db, clock=clock or Clock()), answer_lease=lease)
-    courier = RecordingCourier()
-    core.delivery.register("slack", courier)
-    return core, courier
 
 
 def _status(db: Database, key: str) -> str:

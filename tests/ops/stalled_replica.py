@@ -13,12 +13,12 @@ from aiohttp import web
 
 from bot.app import Components
 from bot.core import Core
+from bot.delivery.contacts import Contacts
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.delivery.contacts import Contacts
 from store import Database
 from tests.bot.fakes import FakeRetriever
 from tests.slack.conftest import SECRET

@@ -26,12 +26,12 @@ from aiohttp.test_utils import TestServer
 from bot.app import Components
 from bot.core import Core
 from bot.delivery import LATE_NOTE
+from bot.delivery.contacts import Contacts
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.delivery.contacts import Contacts
 from bot.teams.courier import TeamsCourier
 from store import Database, ProcessedEvent, Question
 from store.migrate import upgrade

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages import Reply
 from bot.delivery import Address
+from bot.messages import Reply
 from tests.scenarios.scripts import SCRIPTS
 from tests.teams.conftest import CHANNEL, PEOPLE, REVIEW, channel_mention
 from tests.teams.ideas_helpers import button, card_text, chat, click, in_conversation, said
