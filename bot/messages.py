@@ -6,6 +6,7 @@ dataclasses on the way in (``to_incoming``) and render them on the way out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -136,6 +137,19 @@ class Form:
     fields: tuple[FormField, ...]
     context: str = ""
     intro: str = ""
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a press comes to; ``card`` or ``form`` replaces the pressed card, else ``note``."""
+
+    card: Reply | None = None  # the answer, or the pressed answer redrawn with ``note`` under it
+    form: Form | None = None  # a form redrawn with what was typed and its ``errors``
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+    below: tuple[Reply, ...] = ()  # new messages under the pressed card
+    stale: bool = False  # the button means nothing any more (tampered, unknown)
 
 
 _NESTED = frozenset({"cards", "actions", "notes", "ideas", "form"})

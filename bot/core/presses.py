@@ -1,36 +1,36 @@
 """A button pressed on a card whose answer replaces the card (Teams' ``Action.Execute``).
 
 ``press`` decides what replaces the card, what short note is said back, and which replies go
-under it as new messages; a front-end only renders a ``Pressed`` (``bot/teams/actions.py``).
+under it as new messages; a front-end only renders the ``Pressed`` (``cards.invoke_answer``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.conversation import Core
-from bot.messages import SUBMIT_FORM, Form, Incoming, Reply
-
-
-@dataclass(frozen=True)
-class Pressed:
-    """What a press comes to; ``card`` or ``form`` replaces the pressed card, else ``note``."""
-
-    card: Reply | None = None  # the answer, or the pressed answer redrawn with ``note`` under it
-    form: Form | None = None  # a form redrawn with what was typed and its ``errors``
-    values: Mapping[str, str] = field(default_factory=dict)
-    errors: Mapping[str, str] = field(default_factory=dict)
-    note: str = ""
-    below: tuple[Reply, ...] = ()  # new messages under the pressed card
-    stale: bool = False  # the button means nothing any more (tampered, unknown)
+from bot.delivery import Address, Work
+from bot.messages import SUBMIT_FORM, Incoming, Pressed, Reply
 
 
 async def press(
     core: Core, who: Incoming, verb: str, data: Mapping[str, Any], shown: Reply | None = None
 ) -> Pressed:
-    """The button ``verb`` with its ``data``; ``shown``: the answer the card carried (a vote)."""
+    """The button ``verb`` with its ``data``; ``shown``: the answer the card carried (a vote).
+
+    The replies that go under the pressed card (its conversation, in its thread) are posted.
+    """
+    pressed = await _press(core, who, verb, data, shown)
+    if pressed.below:
+        to = Work(who, Address(who.platform, who.conversation_id, who.thread_id))
+        await core.delivery.post(to, pressed.below, whisper=False)
+    return pressed
+
+
+async def _press(
+    core: Core, who: Incoming, verb: str, data: Mapping[str, Any], shown: Reply | None
+) -> Pressed:
     if verb == SUBMIT_FORM:
         return await _submit(core, who, data)
     value = data.get("value")

@@ -1,10 +1,7 @@
-"""The Slack front-end: bolt listeners that parse, apply Slack's ack rules and hand over.
-
-Every listener acknowledges within Slack's 3 seconds and leaves the slow work to the core's
-delivery pipeline (``bot/delivery/pipeline.py``). Events are claimed by ``event_id`` in the
-shared database before bolt acks them: a retry is never answered twice, even after a restart or
-on another replica, and an event whose replica died before answering is answered by another.
-"""
+"""The Slack front-end: bolt listeners that parse, ack within Slack's 3 s, and hand the rest to
+the core's delivery pipeline. Events are claimed by ``event_id`` in the shared database before
+bolt acks them: a retry is never answered twice (after a restart, on another replica), and an
+event whose replica died before answering is answered by another."""
 
 from __future__ import annotations
 
@@ -25,14 +22,15 @@ from bot.messages import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL, OPEN_FORM, SAY,
 from bot.payloads import BadPayload
 from bot.render import blocks
 from bot.slack import incoming as parse
-from bot.slack.courier import SlackCourier, web_client
-from bot.slack.guard import check_body
+from bot.slack.courier import SlackCourier
+from bot.slack.incoming import Payload
 
 log = logging.getLogger(__name__)
 
 SHORTCUT_ID = "ask_staffroom"
 CLAIM = "staffroom_claim"  # bolt context key: (event key, Work, claimed: bool | None)
 PRE_ACK_PATIENCE = 1.5  # seconds the claim may wait for the database before Slack's ack
+NO_FORM = "I couldn't open the form. Please try again."
 BUTTONS = re.compile(rf"^({FEEDBACK_HELPFUL}|{FEEDBACK_NOT_HELPFUL}|{SAY}(\.\d+)?|{OPEN_FORM}(\.\d+)?)$")
 
 
@@ -50,7 +48,7 @@ class SlackFrontEnd:
         pacer: ChannelPacer | None = None,
     ) -> None:
         self.core, self.delivery = core, core.delivery
-        self.courier = SlackCourier(web_client(token, api_url), pacer)
+        self.courier = SlackCourier(token, api_url, pacer)
         self.app = AsyncApp(signing_secret=signing_secret, client=self.courier.client)
         claim = [self._claim_before_ack]  # listener middleware runs before bolt's ack
         self.app.event("app_mention", middleware=claim)(self._on_message)
@@ -65,7 +63,7 @@ class SlackFrontEnd:
     async def handle_http(self, request: web.Request) -> web.Response:
         """Check the body's shape, then let bolt verify the signature and dispatch."""
         try:
-            body = check_body(request.content_type, await request.read())
+            body = parse.check_body(request.content_type, await request.read())
         except BadPayload as bad:
             log.warning("rejected Slack request from %s: %s", request.remote, bad)
             return web.json_response({"ok": False, "error": str(bad)}, status=bad.status)
@@ -73,11 +71,7 @@ class SlackFrontEnd:
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
-    # --- messages ---------------------------------------------------------------------------
-
-    async def _claim_before_ack(
-        self, body: dict[str, Any], context: dict[str, Any], next: Any
-    ) -> None:
+    async def _claim_before_ack(self, body: Payload, context: Payload, next: Any) -> None:
         """Claim the event before bolt acks it: once Slack has its 200, the database has it
         (or, not answering within ``PRE_ACK_PATIENCE``, it is claimed after the ack)."""
         try:
@@ -91,59 +85,52 @@ class SlackFrontEnd:
             context[CLAIM] = (key, work, await claim)
         await next()
 
-    async def _on_message(self, context: dict[str, Any]) -> None:
-        if CLAIM not in context:
-            return
-        key, work, claimed = context[CLAIM]
+    async def _on_message(self, context: Payload) -> None:
+        key, work, claimed = context.get(CLAIM) or ("", None, False)  # no claim: not for us
         if claimed is None:  # the database was down before the ack: keep trying now
             claimed = await self.delivery.claim(key, parse.PLATFORM, work)
-        if not claimed:
+        if work is not None and claimed:
+            await self.delivery.answer(key, work)
+        elif work is not None:
             log.info("dropped a repeated delivery of %s", key)
-            return
-        await self.delivery.answer(key, work)
 
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _on_command(self, ack: Any, command: Payload) -> None:
         await ack()
         await self.delivery.answer("", parse.command_work(command))
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
+    async def _on_home(self, event: Payload) -> None:
         user = str(event.get("user") or "")
         if event.get("tab", "home") != "home" or not user:
             return
         view = blocks.home_view(await self.core.home(parse.PLATFORM, user))
         await self.courier.call("views.publish", user_id=user, view=view)
 
-    async def _on_shortcut(self, ack: Any, body: dict[str, Any]) -> None:
+    async def _on_shortcut(self, ack: Any, body: Payload) -> None:
         await ack()
         # The trigger_id dies 3 s after the click: open the modal before searching.
         trigger, loading = body.get("trigger_id", ""), blocks.loading_view()
         opened = await self.courier.call("views.open", trigger_id=trigger, view=loading)
         replies = await self.core.handle(parse.from_shortcut(body))
         reply = replies[0] if replies else Reply(text="I have nothing to add to that message.")
-        view_id = (opened or {}).get("view", {}).get("id")
-        if view_id:
+        if view_id := (opened or {}).get("view", {}).get("id"):
             await self.courier.call("views.update", view_id=view_id, view=blocks.reply_view(reply))
-        else:
+        else:  # the modal could not open: answer privately where the message is
             await self.courier.respond(str(body.get("response_url", "")), blocks.reply_message(reply))
 
-    # --- buttons and forms ---------------------------------------------------------------------
-
-    async def _on_click(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_click(self, ack: Any, body: Payload, action: Payload) -> None:
         await ack()
         said = str(action.get("value", ""))
         incoming = parse.from_action(body, said)
         clicked = await self.core.click(incoming, str(action.get("action_id", "")), said)
-        work, whisper = parse.click_work(body, incoming)
         if clicked.vote is not None:
-            await self._show_vote(body, clicked.vote)
-        elif clicked.form is not None:
-            if not await self.courier.open_form(work.reply_to.trigger_id, clicked.form):
-                note = Reply(text="I couldn't open the form. Please try again.", ephemeral=True)
-                await self.delivery.post(work, [note], whisper=whisper)
-        else:
-            await self.delivery.post(work, clicked.replies, whisper=whisper)
+            return await self._show_vote(body, clicked.vote)
+        replies = clicked.replies  # a form opens as a modal; the text says why when it can't
+        if clicked.form is not None:
+            replies = (Reply(text=NO_FORM, form=clicked.form, ephemeral=True),)
+        work, whisper = parse.click_work(body, incoming)
+        await self.delivery.post(work, replies, whisper=whisper)
 
-    async def _show_vote(self, body: dict[str, Any], note: Reply) -> None:
+    async def _show_vote(self, body: Payload, note: Reply) -> None:
         """The clicked answer with the vote noted under it (a modal, a message, a whisper)."""
         container, url = body.get("container") or {}, str(body.get("response_url", ""))
         message, view, ok = body.get("message"), body.get("view"), note.kind != "error"
@@ -163,19 +150,17 @@ class SlackFrontEnd:
         else:
             await self.courier.respond(url, {"text": blocks.escape(note.text)})
 
-    async def _on_form_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_form_submitted(self, ack: Any, body: Payload, view: Payload) -> None:
         """Checked before the ack (errors show under the fields), submitted after it."""
         ours = blocks.form_metadata(view)
         if ours is None:
             log.warning("form submission without our metadata: %r", view.get("private_metadata"))
-            await ack()
-            return
+            return await ack()
         form_id, form_context = ours
         values = blocks.form_values(view)
         errors = self.core.check_form(form_id, values)
         if errors:  # the modal stays open with what was typed
-            await ack(response_action="errors", errors=errors)
-            return
+            return await ack(response_action="errors", errors=errors)
         await ack()
         incoming = parse.from_action(body)
         replies = await self.core.submit_form(incoming, form_id, form_context, values)

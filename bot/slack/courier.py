@@ -1,9 +1,7 @@
 """The Slack ``Courier``: everything Staffroom posts or edits in Slack, over the Web API.
-
 slack_sdk retries 429s (honouring Retry-After), 5xx and dropped sockets; a pacer keeps bursts
 near Slack's ~1 message/s/channel. Errors the asker can fix (``not_in_channel``...) are explained
-to them in a DM; every failure is logged with its channel and returned, never raised.
-"""
+to them in a DM; every failure is logged with its channel and returned, never raised."""
 
 from __future__ import annotations
 
@@ -36,24 +34,15 @@ Message = dict[str, Any]
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
-def web_client(token: str, base_url: str) -> AsyncWebClient:
-    """The Web API client every Slack call uses, with retries on 429, 5xx and dropped sockets."""
-    return AsyncWebClient(
-        token=token or None,
-        base_url=base_url if base_url.endswith("/") else base_url + "/",
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
 class SlackCourier:
     """Posts, whispers, edits and opens modals; a refusal comes back as Slack's error code."""
 
-    def __init__(self, client: AsyncWebClient, pacer: ChannelPacer | None = None) -> None:
-        self.client = client
+    def __init__(self, token: str, api_url: str, pacer: ChannelPacer | None = None) -> None:
+        retries = [AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                   AsyncServerErrorRetryHandler(max_retry_count=2),
+                   AsyncConnectionErrorRetryHandler(max_retry_count=2)]  # fmt: skip
+        url = api_url if api_url.endswith("/") else api_url + "/"
+        self.client = AsyncWebClient(token=token or None, base_url=url, retry_handlers=retries)
         self._pacer = pacer or ChannelPacer()
 
     def streams(self, ref: MessageRef) -> bool:
@@ -115,19 +104,17 @@ class SlackCourier:
         view = blocks.form_view(form, {"form": form.form_id, "context": form.context})
         return await self.call("views.open", trigger_id=trigger_id, view=view) is not None
 
-    async def call(self, method: str, **params: Any) -> dict[str, Any] | None:
-        """Any other Web API method (views.open, views.publish...); None on failure."""
-        response, error = await self._web(method, self.client.api_call(method, json=params))
+    async def call(self, method: str, *, read: bool = False, **params: Any) -> Message | None:
+        """Any other Web API method (views.open; ``read``: usergroups.users.list); None: failed."""
+        call = (self.client.api_call(method, http_verb="GET", params=params) if read
+                else self.client.api_call(method, json=params))  # fmt: skip
+        response, error = await self._web(method, call)
         return None if error else dict(response.data) if isinstance(response.data, dict) else {}
 
     async def usergroup_members(self, group_id: str) -> frozenset[str] | None:
         """The members of a user group (``usergroups:read``); None when they can't be read."""
-        lookup = self.client.usergroups_users_list(usergroup=group_id)
-        response, error = await self._web(f"usergroups.users.list {group_id}", lookup)
-        if error:
-            log.warning("only STAFFROOM_STAFF_USERS count as staff until %s can be read", group_id)
-            return None
-        return frozenset(str(u) for u in response.get("users") or ())
+        found = await self.call("usergroups.users.list", read=True, usergroup=group_id)
+        return frozenset(str(u) for u in found.get("users") or ()) if found is not None else None
 
     async def _web(
         self, what: str, call: Awaitable[Any], channel: str = "", user: str = ""

@@ -1,20 +1,80 @@
 """Slack payloads -> the neutral ``Incoming`` and the ``Work`` of answering them (pure functions
-over bolt's parsed bodies)."""
+over bolt's parsed bodies); ``check_body`` runs before bolt parses a body (bolt would 500)."""
 
 from __future__ import annotations
 
 import html
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from bot.delivery import Address, Work
 from bot.messages import Incoming
+from bot.payloads import BadPayload, json_object, media_type, need, optional, text_of
 
 PLATFORM = "slack"
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 # Subtypes that are still a person writing; every other subtype (edits, joins...) is skipped.
 WRITTEN_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 Payload = dict[str, Any]
+# What each kind of interaction must carry, and event fields bolt reads while routing (a wrong
+# type there would be a 500 inside bolt).
+PAYLOAD_NEEDS: dict[str, tuple[str, ...]] = {
+    "block_actions": ("user", "actions"), "message_action": ("user", "message", "channel"),
+    "shortcut": ("user",), "view_submission": ("user", "view"), "view_closed": ("user", "view"),
+}  # fmt: skip
+EVENT_STRINGS = (
+    "user", "channel", "bot_id", "text", "ts", "thread_ts", "event_ts", "subtype",
+    "channel_type", "tab", "team", "app_id",
+)  # fmt: skip
+
+
+def check_body(content_type: str, raw: bytes) -> str:
+    """The body as text when bolt can parse it safely; raises ``BadPayload`` otherwise."""
+    body, kind = text_of(raw), media_type(content_type)
+    if kind == "application/json":
+        _check_json(body)
+    elif kind == "application/x-www-form-urlencoded":
+        _check_form(body)
+    else:
+        raise BadPayload(f"unsupported content type {kind or '(none)'}", status=415)
+    return body
+
+
+def _check_json(body: str) -> None:
+    data = json_object(body, "JSON body")
+    kind = data.get("type")
+    if kind == "url_verification":
+        need(data, "challenge", str)
+    elif kind == "event_callback":
+        event = need(data, "event", dict)
+        need(event, "type", str)
+        need(data, "event_id", str)
+        optional(data, ("team_id", "api_app_id", "enterprise_id"))
+        optional(event, EVENT_STRINGS)
+    else:
+        raise BadPayload(f"unsupported event envelope type {kind!r}")
+
+
+def _check_form(body: str) -> None:
+    try:
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+    except ValueError as err:
+        raise BadPayload("malformed form body") from err
+    if "payload" in form:
+        payload = json_object(form["payload"][0], "payload")
+        for key in PAYLOAD_NEEDS.get(need(payload, "type", str), ()):
+            need(payload, key, dict if key != "actions" else list)
+        optional(payload, ("trigger_id", "response_url", "callback_id"))
+        for key in ("user", "channel", "team", "container", "view", "message"):
+            if isinstance(payload.get(key), dict):
+                optional(payload[key], ("id", "ts", "user", "text", "callback_id"))
+    elif "command" in form:
+        for key in ("command", "user_id", "channel_id"):
+            if not form.get(key, [""])[0]:
+                raise BadPayload(f"slash command without {key}")
+    elif "ssl_check" not in form:
+        raise BadPayload("form body is neither a command, an interaction nor an ssl_check")
 
 
 def plain_text(text: str, bot_user_id: str = "") -> str:
@@ -56,15 +116,6 @@ def skip_message(event: Payload) -> bool:
     subtype = event.get("subtype")
     written = not subtype or subtype in WRITTEN_SUBTYPES
     return not written or bool(event.get("bot_id")) or not event.get("user")
-
-
-def from_command(command: Payload) -> Incoming:
-    """``/pd <text>``: the text after the command is the message."""
-    return Incoming(
-        PLATFORM, str(command.get("user_id", "")), str(command.get("channel_id", "")), "",
-        plain_text(str(command.get("text", ""))), "command",
-        user_name=str(command.get("user_name", "")),
-    )  # fmt: skip
 
 
 def from_shortcut(payload: Payload) -> Incoming:
@@ -114,10 +165,12 @@ def work_for(body: Payload, bot_user_id: str = "") -> Work | None:
 
 
 def command_work(command: Payload) -> Work:
-    """``/pd <text>``: answered through its response_url, so it works in any channel."""
-    incoming = from_command(command)
-    to = Address(PLATFORM, incoming.conversation_id, user_id=incoming.user_id,
-                 reply_url=str(command.get("response_url", "")),
+    """``/pd <text>`` (the text is the message): answered through its response_url, so it works
+    in any channel."""
+    user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
+    incoming = Incoming(PLATFORM, user, channel, "", plain_text(str(command.get("text", ""))),
+                        "command", user_name=str(command.get("user_name", "")))  # fmt: skip
+    to = Address(PLATFORM, channel, user_id=user, reply_url=str(command.get("response_url", "")),
                  trigger_id=str(command.get("trigger_id", "")))  # fmt: skip
     return Work(incoming, to)
 

@@ -1,73 +1,56 @@
-"""The Teams front-end: ``POST /api/messages`` -> authenticate -> parse -> the core's pipeline.
-
-The body is checked before botbuilder sees it (400 / 415) and the request authenticated by
-botbuilder (401 and nothing runs when it fails); then:
-
-* a message is claimed by its id before the 200 (Teams redelivers; the claim keeps it until it
-  is answered, so another replica answers it if this one dies) and answered in the background;
-* an ``adaptiveCard/action`` invoke is answered within ``invoke_budget`` seconds with a card
-  that replaces the clicked one (``bot/teams/actions.py``);
-* ``conversationUpdate`` with the bot among ``membersAdded`` posts the welcome card;
-* anything else is acknowledged with 200 and a debug log.
-"""
+"""The Teams front-end: ``POST /api/messages`` -> check -> authenticate -> the core's pipeline.
+A message is claimed before the 200 (Teams redelivers; an unanswered claim is answered by
+another replica) and answered in the background. A card button is answered within
+``invoke_budget`` s with the card replacing it, or "working on it" (a card) that the answer
+replaces when ready, as a card again. The bot's install posts the welcome card."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from aiohttp import web
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication
 
 from bot.core import Core
-from bot.delivery import Address, Work
+from bot.core.presses import press
+from bot.delivery import Address, MessageRef, Work
 from bot.delivery.contacts import Contacts
+from bot.messages import Pressed
 from bot.payloads import BadPayload
 from bot.render import cards
-from bot.tasks import Background
+from bot.tasks import Background, within
 from bot.teams import incoming as parse
-from bot.teams.actions import CardActions
-from bot.teams.courier import TeamsCourier, card_activity
-from bot.teams.refs import Reference
+from bot.teams.courier import TeamsCourier
 
 log = logging.getLogger(__name__)
 
 INVOKE_BUDGET = 4.0  # Teams gives an invoke 5 s; leave a margin for the network
+WORKING = "Working on it… this card updates when it's done."
+Raw = dict[str, Any]
 
 
 class TeamsFrontEnd:
     """The aiohttp handler for ``POST /api/messages``, and the Teams courier for everyone else."""
 
-    def __init__(
-        self,
-        core: Core,
-        auth: BotFrameworkAuthentication,
-        *,
-        app_id: str,
-        contacts: Contacts,
-        service_url: str = "",
-        invoke_budget: float = INVOKE_BUDGET,
-        courier: TeamsCourier | None = None,
-    ) -> None:
-        self.core, self.contacts, self._auth = core, contacts, auth
+    def __init__(self, core: Core, auth: BotFrameworkAuthentication, *, app_id: str,
+                 contacts: Contacts, service_url: str = "", invoke_budget: float = INVOKE_BUDGET,
+                 courier: TeamsCourier | None = None) -> None:  # fmt: skip
+        self.core, self.contacts, self._auth, self.budget = core, contacts, auth, invoke_budget
         self.courier = courier or TeamsCourier(auth, app_id, contacts, service_url)
         self.background = Background("Teams")
-        self.actions = CardActions(core, self.courier, self.background, invoke_budget)
         core.delivery.register(parse.PLATFORM, self.courier)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Check the body, authenticate, run the turn; 200 (with an invoke's answer)."""
         try:
-            raw = parse.check_activity(request.content_type, await request.read())
-            activity = Activity().deserialize(raw)
+            raw, activity = parse.check_activity(request.content_type, await request.read())
         except BadPayload as bad:
             log.warning("rejected Teams request from %s: %s", request.remote, bad)
             return web.json_response({"error": str(bad)}, status=bad.status)
-        except Exception as err:  # msrest raises DeserializationError and friends on bad shapes
-            log.warning("rejected Teams request from %s: not an activity (%s)", request.remote, err)
-            return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
         try:
             await self._auth.authenticate_request(activity, request.headers.get("Authorization", ""))
         except PermissionError:
@@ -84,7 +67,7 @@ class TeamsFrontEnd:
         await self.settle()
         await self.courier.close()
 
-    async def _turn(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+    async def _turn(self, raw: Raw) -> Raw | None:
         """Run one activity; an invoke's answer, else None."""
         kind = raw.get("type")
         self.courier.remember(raw)
@@ -92,7 +75,7 @@ class TeamsFrontEnd:
             if kind == ActivityTypes.message:
                 await self._on_message(raw)
             elif kind == ActivityTypes.invoke and raw.get("name") == "adaptiveCard/action":
-                return await self.actions.handle(raw)
+                return await self._on_button(raw)
             elif kind == ActivityTypes.conversation_update:
                 await self._on_conversation_update(raw)
             else:
@@ -102,10 +85,9 @@ class TeamsFrontEnd:
             log.exception("failed to handle a Teams %s activity %s", kind, raw.get("id"))
         return None
 
-    async def _on_message(self, raw: dict[str, Any]) -> None:
-        if isinstance(raw.get("value"), dict) and not raw.get("text"):  # a legacy Action.Submit
-            if await self._first_delivery(raw):
-                self.background.start(self.actions.submit(raw, self._where(raw)))
+    async def _on_message(self, raw: Raw) -> None:
+        if isinstance(raw.get("value"), dict) and not raw.get("text"):
+            log.debug("ignored a Teams Action.Submit: Staffroom's cards use Action.Execute")
             return
         # With the manifest's RSC permission every channel message arrives: mostly not for us.
         work = parse.work_for(raw, self.courier.service_url)
@@ -113,40 +95,56 @@ class TeamsFrontEnd:
         if work is not None and await self._first_delivery(raw, work):
             self.background.start(self._answer(parse.event_key(raw), work, raw))
 
-    async def _answer(self, key: str, work: Work, raw: dict[str, Any]) -> None:
-        await self._save_reference(work.incoming.user_id, raw)
+    async def _answer(self, key: str, work: Work, raw: Raw) -> None:
+        await self._remember_contact(work.incoming.user_id, raw)
         await self.core.delivery.answer(key, work)
 
-    async def _on_conversation_update(self, raw: dict[str, Any]) -> None:
+    async def _on_button(self, raw: Raw) -> Raw:
+        action = (raw.get("value") or {}).get("action") or {}
+        verb, data = action.get("verb"), action.get("data")
+        if not isinstance(verb, str) or not isinstance(data, dict):
+            log.warning("Teams card action without a verb or data: %r", action)
+            return cards.invoke_answer(Pressed(stale=True))
+        shown = cards.reply_from_state(data.get("reply"))  # the answer a vote redraws
+        pressing = press(self.core, parse.from_action(raw), verb, data, shown)
+        answer = await within(self.budget, pressing, partial(self._replace_card, raw),
+                              self.background)  # fmt: skip
+        if answer is None:
+            log.warning("Teams action %s took over %.1fs; answering later", verb, self.budget)
+            return cards.invoke_answer(cards.text_card(WORKING))
+        return cards.invoke_answer(answer)
+
+    async def _replace_card(self, raw: Raw, pressed: Pressed) -> None:
+        """A slow press's answer replaces the "working on it" card: a card, whatever it is."""
+        replaced = str(raw.get("replyToId") or "")
+        if not pressed.stale and replaced:
+            chat = parse.split_conversation(parse.conversation_of(raw))[0]
+            card = cards.activity(cards.pressed_card(pressed))
+            await self.courier.replace(MessageRef(parse.PLATFORM, chat, replaced), card)
+
+    async def _on_conversation_update(self, raw: Raw) -> None:
         bot_id = str((raw.get("recipient") or {}).get("id", ""))
         added = [m for m in raw.get("membersAdded") or [] if isinstance(m, dict)]
         if not any(m.get("id") == bot_id for m in added) or not await self._first_delivery(raw):
             return
         if parse.is_personal(raw):
-            await self._save_reference(parse.user_of(raw)[0], raw)
-        welcome = card_activity(cards.welcome_card(await self.core.home(parse.PLATFORM)))
+            await self._remember_contact(parse.user_of(raw)[0], raw)
+        welcome = cards.activity(cards.welcome_card(await self.core.home(parse.PLATFORM)))
         chat = parse.split_conversation(parse.conversation_of(raw))[0]
-        to = Address(parse.PLATFORM, chat, service_url=self._where(raw).service_url)
+        to = Address(parse.PLATFORM, chat, service_url=self.courier.url_for(chat))
         self.background.start(self.courier.post(to, welcome, bot_id))
 
-    def _where(self, raw: dict[str, Any]) -> Address:
-        """Replies to ``raw``: its reply chain in a channel, the chat itself in 1:1."""
-        conversation = parse.conversation_of(raw)
-        reply_to = "" if parse.is_personal(raw) else str(raw.get("id") or "")
-        url = str(raw.get("serviceUrl") or self.courier.url_for(conversation))
-        return Address(parse.PLATFORM, conversation, service_url=url, reply_to=reply_to)
-
-    async def _first_delivery(self, raw: dict[str, Any], work: Work | None = None) -> bool:
+    async def _first_delivery(self, raw: Raw, work: Work | None = None) -> bool:
         key = parse.event_key(raw)
         first = await self.core.delivery.claim(key, parse.PLATFORM, work)
         if not first:
             log.info("dropped a repeated delivery of Teams activity %s", key)
         return first
 
-    async def _save_reference(self, user_id: str, raw: dict[str, Any]) -> None:
+    async def _remember_contact(self, user_id: str, raw: Raw) -> None:
         if not user_id:
             return
         try:
-            await asyncio.to_thread(Reference.of(raw).save, self.contacts, user_id)
-        except Exception:  # a missing reference only costs a later notification
+            await asyncio.to_thread(self.contacts.save, user_id, parse.contact_of(raw))
+        except Exception:  # a missing contact only costs a later notification
             log.exception("could not save the Teams conversation reference of %s", user_id)

@@ -1,11 +1,8 @@
 """Bot Framework authentication: who may post activities to us, and how we post back.
-
-``ConfigurationBotFrameworkAuthentication`` reads a configuration object by attribute name;
-``BotConfig`` is that object, built from ``Settings``. With no app id and no password the
-adapter runs in the no-auth local mode the Bot Framework Emulator uses. Any failure to
-authenticate a request (a missing header, a token that is not a JWT, a bad signature) becomes a
-``PermissionError``, which the front-end answers with 401 before anything runs.
-"""
+``BotConfig`` is what botbuilder's configuration-driven authentication reads, built from
+``Settings``; with no app id and no password it runs in the no-auth local mode the Bot Framework
+Emulator uses. Every failure to authenticate a request (no header, a token that is not a JWT, a
+bad signature) is a ``PermissionError``: the front-end answers 401 before anything runs."""
 
 from __future__ import annotations
 
@@ -25,8 +22,6 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BotConfig:
-    """The attributes botbuilder's configuration-driven authentication reads."""
-
     APP_ID: str = ""
     APP_PASSWORD: str = ""
     APP_TENANTID: str = ""
@@ -36,13 +31,9 @@ class BotConfig:
     TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BotConfig:
-        return cls(
-            APP_ID=settings.microsoft_app_id,
-            APP_PASSWORD=settings.microsoft_app_password,
-            APP_TENANTID=settings.microsoft_app_tenant_id,
-            APP_TYPE=settings.microsoft_app_type,
-        )
+    def from_settings(cls, s: Settings) -> BotConfig:
+        return cls(s.microsoft_app_id, s.microsoft_app_password, s.microsoft_app_tenant_id,
+                   s.microsoft_app_type)  # fmt: skip
 
     @property
     def local(self) -> bool:
@@ -55,7 +46,7 @@ def authentication(config: BotConfig) -> BotFrameworkAuthentication:
 
 
 class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
-    """botbuilder's authentication, where every failure to authenticate is a PermissionError."""
+    """botbuilder's authentication; every failure to authenticate is a ``PermissionError``."""
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str

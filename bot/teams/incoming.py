@@ -9,7 +9,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from botbuilder import schema
+
 from bot.delivery import Work
+from bot.delivery.contacts import Contact
 from bot.messages import Incoming
 from bot.payloads import BadPayload, json_object, media_type, optional, text_of
 
@@ -20,8 +23,8 @@ _TAG = re.compile(r"<[^>]+>")
 Activity = dict[str, Any]
 
 
-def check_activity(content_type: str, raw: bytes) -> Activity:
-    """The body as an activity with a string ``type``; ``BadPayload`` (a 4xx) otherwise."""
+def check_activity(content_type: str, raw: bytes) -> tuple[Activity, schema.Activity]:
+    """The body as JSON and as botbuilder's activity; ``BadPayload`` (a 4xx) when it is not one."""
     if media_type(content_type) != "application/json":
         raise BadPayload(f"unsupported content type {content_type or '(none)'}", status=415)
     data = json_object(text_of(raw), "body")
@@ -30,7 +33,10 @@ def check_activity(content_type: str, raw: bytes) -> Activity:
     optional(data, ("conversation", "from", "recipient"), dict)
     if "serviceUrl" in data and not str(data["serviceUrl"]).startswith(("https://", "http://")):
         raise BadPayload("malformed 'serviceUrl'")
-    return data
+    try:
+        return data, schema.Activity().deserialize(data)
+    except Exception as err:  # msrest raises DeserializationError and friends on bad shapes
+        raise BadPayload(f"body is not a Bot Framework activity ({err})") from err
 
 
 def _ours(entity: Any, bot_id: str) -> bool:
@@ -111,6 +117,18 @@ def event_key(activity: Activity) -> str:
     """A short, stable key for dropping redeliveries (activity ids are unique per conversation)."""
     raw = f"{conversation_of(activity)}|{activity.get('id', '')}".encode()
     return f"teams:{hashlib.sha256(raw).hexdigest()[:40]}"
+
+
+def contact_of(activity: Activity) -> Contact:
+    """How to reach the sender later (a conversation reference, as Teams calls it)."""
+    conversation = activity.get("conversation") or {}
+    tenant = (activity.get("channelData") or {}).get("tenant") or {}
+    return Contact(
+        split_conversation(str(conversation.get("id") or ""))[0], is_personal(activity),
+        str(activity.get("serviceUrl") or ""), _bot(activity),
+        str((activity.get("from") or {}).get("id") or ""),
+        str(conversation.get("tenantId") or tenant.get("id") or ""),
+    )  # fmt: skip
 
 
 def work_for(activity: Activity, service_url: str = "") -> Work | None:
