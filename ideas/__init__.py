@@ -22,7 +22,7 @@ from ideas.permissions import (
     require_admin,
     require_staff,
 )
-from ideas.pitch import PITCH_STEPS, DraftView, PitchDraftService, PitchStep, SummaryLine
+from ideas.pitch import PITCH_STEPS, DraftView, PitchDraftService, PitchStep
 from ideas.questions import (
     close_question,
     get_design_question,
@@ -59,7 +59,6 @@ __all__ = [
     "GroupMembers",
     "check_staff",
     "Status",
-    "SummaryLine",
     "VoteCounts",
     "VoteResult",
     "add_comment",

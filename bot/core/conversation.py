@@ -264,11 +264,6 @@ class Core:
         """The synthesized answer for a posted ``reply``; None keeps what was posted."""
         return await self.answers.ground(reply, on_delta=on_delta)
 
-    async def refine(self, reply: Reply) -> Reply | None:
-        """The answer with a synthesized answer line, or None to keep what was posted."""
-        grounded = await self.ground(reply)
-        return grounded.reply if grounded is not None else None
-
     # --- routing ------------------------------------------------------------------------
 
     async def _route(self, incoming: Incoming) -> list[Reply]:

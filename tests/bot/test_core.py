@@ -155,22 +155,22 @@ class _Synth:
         return GroundedAnswer(self.text, (), 10, "fake", 1.0)
 
 
-async def test_refine_replaces_the_answer_line_with_a_synthesized_one(sqlite_db):
+async def test_ground_replaces_the_answer_line_with_a_synthesized_one(sqlite_db):
     core = Core(
         FakeRetriever(), SqlRecords(sqlite_db), synthesizer=_Synth("Sort tickets into 3 piles [1].")
     )
     [reply] = await core.handle(ASK)
-    refined = await core.refine(reply)
-    assert refined is not None and refined.answer == "Sort tickets into 3 piles [1]."
-    assert refined.cards == reply.cards
-    assert await core.refine(reply) is None  # only once
+    grounded = await core.ground(reply)
+    assert grounded is not None and grounded.reply.answer == "Sort tickets into 3 piles [1]."
+    assert grounded.reply.cards == reply.cards
+    assert await core.ground(reply) is None  # only once
     core.close()
 
 
-async def test_refine_keeps_the_extractive_answer_when_the_synthesizer_declines(sqlite_db):
+async def test_ground_keeps_the_extractive_answer_when_the_synthesizer_declines(sqlite_db):
     core = Core(FakeRetriever(), SqlRecords(sqlite_db), synthesizer=_Synth(None))
     [reply] = await core.handle(ASK)
-    assert await core.refine(reply) is None
+    assert await core.ground(reply) is None
     core.close()
 
 
