@@ -51,25 +51,28 @@ def watch(
     stop: threading.Event,
     *,
     settle: float = SETTLE_S,
+    wait: Callable[[float], object] | None = None,
 ) -> int:
     """Call ``run`` now and after every change to ``library`` until ``stop``; returns the runs.
 
     ``run`` returns False when it could not run (another holds the lock): it is tried again at
-    the next poll even if nothing else changed.
+    the next poll even if nothing else changed. ``wait(seconds)`` passes the time between polls
+    (``stop.wait``; tests pass their own clock).
     """
+    pause = wait or stop.wait
     handled: State | None = None
     runs = 0
     while not stop.is_set():
         state = library_state(library)
         if state != handled:
             if handled is not None and settle > 0:
-                stop.wait(settle)
+                pause(settle)
                 if library_state(library) != state:
                     continue  # still changing: look again after it settles
             runs += 1
             if run():
                 handled = state
-        stop.wait(interval)
+        pause(interval)
     return runs
 
 

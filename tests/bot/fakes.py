@@ -115,9 +115,11 @@ class HeldLedger:
 
         self._inner = SqlRecords(db)
         self.release = threading.Event()
+        self.claiming = threading.Event()  # a claim is waiting for ``release``
         self.claims: list[str] = []
 
     def claim_event(self, key: str, platform: str, **kwargs: Any) -> bool:
+        self.claiming.set()
         assert self.release.wait(timeout=30), "test never released the ledger"
         self.claims.append(key)
         return self._inner.claim_event(key, platform, **kwargs)
