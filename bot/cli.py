@@ -125,6 +125,15 @@ def _print_summary(console, summary) -> None:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
     for warning in getattr(summary, "warnings", ()):
         console.print(f"[yellow]note[/] {warning}")
+    from rich.markup import escape
+
+    for path, what in getattr(summary, "flagged", ()):
+        console.print(f"[red]flagged[/] {escape(path)}: {escape(what)}", highlight=False)
+    if getattr(summary, "flagged", None):
+        console.print(
+            "[red]flagged[/] passages read like instructions to an AI: they are not shown or "
+            "sent to the LLM until you review them and run `staffroom flags clear FILE`."
+        )
     if summary.published:
         console.print(f"index version [bold]{summary.version}[/] is live")
     else:
@@ -236,6 +245,74 @@ def cmd_status(args: argparse.Namespace) -> int:
     for key in ("model", "built_at", "library"):
         if key in info:
             print(f"{key:<14} {info[key]}")
+    for line in _flag_lines(settings.index_dir, info):
+        print(line)
+    return 0
+
+
+def _flag_lines(index_dir: Path, info: dict[str, Any]) -> list[str]:
+    """What `status` says about instruction-like passages found at ingest."""
+    from retrieval.flags import Clearances, flags_of, withheld_sources
+
+    flags = flags_of(info)
+    if flags is None:
+        return ["flagged        not checked (index built before checking; run `staffroom ingest`)"]
+    withheld = withheld_sources(flags, Clearances(index_dir).read())
+    lines = [
+        f"flagged        {len(withheld)} files withheld, {len(flags) - len(withheld)} cleared"
+    ]
+    lines += [f"  withheld     {path}: {flags[path].note}" for path in sorted(withheld)]
+    if withheld:
+        lines.append("  review them, then `staffroom flags clear FILE`")
+    return lines
+
+
+# --- flags ----------------------------------------------------------------------------------
+
+
+def cmd_flags(args: argparse.Namespace) -> int:
+    from retrieval.flags import Clearances, flags_of
+    from retrieval.snapshot import IndexRoot
+    from staffroom_errors import IndexError_, InputError
+
+    settings = _settings(args)
+    current = IndexRoot(settings.index_dir).current()
+    if current is None:
+        raise IndexError_(
+            f"No index in {settings.index_dir}.", hint="Run `staffroom ingest PATH` first."
+        )
+    info = json.loads((current / "info.json").read_text(encoding="utf-8"))
+    flags = flags_of(info)
+    if flags is None:
+        raise IndexError_(
+            "This index was built before instruction-like text was checked.",
+            hint="Run `staffroom ingest` to check the library.",
+        )
+    clearances = Clearances(settings.index_dir)
+    if args.action == "list":
+        cleared = clearances.read()
+        if not flags:
+            print("No library file has instruction-like text.")
+        for path, f in sorted(flags.items()):
+            state = "cleared " if f.sha256 and cleared.get(path) == f.sha256 else "withheld"
+            print(f"{state}  {path}: {f.note}")
+        return 0
+    if not args.file:
+        raise InputError(f"Name the file: staffroom flags {args.action} FILE")
+    path = args.file.replace("\\", "/").strip()
+    if path not in flags:
+        raise InputError(
+            f"{path} has no flagged passages in the live index.",
+            hint="`staffroom flags list` shows the flagged files (paths relative to the library).",
+        )
+    if args.action == "clear":
+        clearances.clear(path, flags[path].sha256)
+        print(f"cleared {path}: its passages are shown and offered to the LLM again "
+              "(until the file changes)")
+    elif clearances.revoke(path):
+        print(f"withheld {path} again")
+    else:
+        print(f"{path} was not cleared; it stays withheld")
     return 0
 
 
@@ -340,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="show the live index version and counts")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "flags",
+        parents=[common],
+        help="library files with instruction-like text: list, clear FILE, withhold FILE",
+    )
+    p.add_argument("action", choices=["list", "clear", "withhold"])
+    p.add_argument("file", nargs="?", help="library file, relative to the library root")
+    p.set_defaults(func=cmd_flags)
 
     p = sub.add_parser("db", parents=[common], help="database migrations (upgrade, current)")
     p.add_argument("action", choices=["upgrade", "current"])

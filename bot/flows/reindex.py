@@ -170,6 +170,7 @@ def status_text(database: Database, index_dir: Path) -> str:
     else:
         version, sessions, chunks = facts
         lines = [f"Index {version}: {sessions} sessions, {chunks} chunks."]
+        lines.extend(withheld_lines(index_dir))
     with database.session() as s:
         run = latest_reindex_run(s)
         if run is None:
@@ -204,6 +205,24 @@ def index_facts(index_dir: Path) -> tuple[str, int, int] | None:
     except (OSError, ValueError, StaffroomError):
         log.warning("could not read the live index in %s", index_dir, exc_info=True)
         return None
+
+
+def withheld_lines(index_dir: Path) -> list[str]:
+    """The live index's flagged files that no admin has cleared, as `status` lists them."""
+    from retrieval.flags import Clearances, flags_of, withheld_sources
+    from retrieval.snapshot import IndexRoot
+
+    try:
+        current = IndexRoot(index_dir).current()
+        if current is None:
+            return []
+        flags = flags_of(json.loads((current / "info.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, StaffroomError):
+        return []
+    if not flags:
+        return []
+    withheld = sorted(withheld_sources(flags, Clearances(index_dir).read()))
+    return [f"Flagged and withheld: {path}: {flags[path].note}" for path in withheld]
 
 
 def _live(index_dir: Path) -> str | None:

@@ -285,7 +285,22 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         lines.append(f"Failed: {path}: {reason}")
     if len(s.failed) > LIST_LIMIT:
         lines.append(f"…and {len(s.failed) - LIST_LIMIT} more failed files.")
+    lines.extend(flagged_lines(s.flagged))
     return "\n".join(lines)
+
+
+def flagged_lines(flagged: list[tuple[str, str]]) -> list[str]:
+    """Files with instruction-like passages, withheld until an admin clears them."""
+    if not flagged:
+        return []
+    lines = [f"Flagged: {path}: {what}" for path, what in flagged[:LIST_LIMIT]]
+    if len(flagged) > LIST_LIMIT:
+        lines.append(f"…and {len(flagged) - LIST_LIMIT} more flagged files.")
+    lines.append(
+        "Flagged passages read like instructions to an AI; they are not shown or sent to the "
+        "LLM until an admin reviews them and runs `staffroom flags clear FILE`."
+    )
+    return lines
 
 
 def _names(names: list[str]) -> str:
