@@ -39,9 +39,16 @@ def _embedder(settings: Settings):
 
 
 def _searcher(settings: Settings):
+    from retrieval.rerank import build_reranker
     from retrieval.search import Searcher
 
-    return Searcher(settings.index_dir, _embedder(settings), threshold=settings.match_threshold)
+    return Searcher(
+        settings.index_dir,
+        _embedder(settings),
+        threshold=settings.match_threshold,
+        reranker=build_reranker(settings),
+        rerank_candidates=settings.rerank_candidates,
+    )
 
 
 def _filters(args: argparse.Namespace):
