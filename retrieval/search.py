@@ -284,13 +284,12 @@ class Searcher:
 
     def _withheld_sources(self, snap: Snapshot) -> frozenset[str]:
         """Files with flagged passages that no admin has cleared (re-read when cleared)."""
-        flags = flags_of(snap.info)
-        if not flags:
-            return frozenset()
+        if not (snap.info.get("flags") or {}).get("files"):
+            return frozenset()  # nothing flagged (or an index built before flagging)
         cleared = self._clearances.read()
         key = f"{snap.version}|{sorted(cleared.items())}"
         if self._withheld[0] != key:
-            self._withheld = (key, withheld_sources(flags, cleared))
+            self._withheld = (key, withheld_sources(flags_of(snap.info) or {}, cleared))
         return self._withheld[1]
 
     def _result(
