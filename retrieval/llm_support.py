@@ -97,8 +97,9 @@ class SupportCheck:
 def _source(excerpt: Excerpt) -> _Source:
     moment, session = excerpt.moment, excerpt.session
     parts = [session.title, moment.heading, moment.snippet]
-    if moment.start is not None:
-        parts.append(f"{int(moment.start) // 60}:{int(moment.start) % 60:02d}")
+    if moment.start is not None:  # the prompt says at="02:05"; an answer may say 2:05
+        minutes, seconds = divmod(int(moment.start), 60)
+        parts.append(f"{minutes}:{seconds:02d} {minutes:02d}:{seconds:02d}")
     if moment.page is not None:
         parts.append(f"page {moment.page}")
     text = " ".join(p for p in parts if p)

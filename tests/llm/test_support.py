@@ -37,6 +37,8 @@ def test_faithful_paraphrases_are_supported(response: SearchResponse) -> None:
     assert check("The next morning, regroup your students [4].", [4])
     assert check("Start each class with 3 recall questions [2].", [2])  # "3" is "three" there
     assert check("At 1:00, sort the tickets into piles [1].", [1])  # the excerpt's own time
+    assert check("At 01:00, sort the tickets into piles [1].", [1])  # as the prompt writes it
+    assert not check("At 4:00, sort the tickets into piles [1].", [1])
 
 
 def test_unsupported_sentences_are_refused(response: SearchResponse) -> None:
