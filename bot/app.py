@@ -237,6 +237,13 @@ def _embedder(settings: Settings) -> Embedder:
 
 
 def _searcher(settings: Settings, embedder: Embedder) -> Retriever:
+    from retrieval.rerank import build_reranker
     from retrieval.search import Searcher
 
-    return Searcher(settings.index_dir, embedder, threshold=settings.match_threshold)
+    return Searcher(
+        settings.index_dir,
+        embedder,
+        threshold=settings.match_threshold,
+        reranker=build_reranker(settings.rerank_model, device=settings.embed_device),
+        rerank_candidates=settings.rerank_candidates,
+    )

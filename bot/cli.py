@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.commands import settings_from
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
@@ -23,22 +24,6 @@ if TYPE_CHECKING:
 
 JSON_TOP = 10
 TEXT_TOP = 3
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    from pydantic import ValidationError
-
-    from bot.settings import Settings, env_name
-    from staffroom_errors import ConfigError
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    try:
-        return Settings(**overrides)
-    except ValidationError as err:  # one line per bad setting, never a traceback
-        problems = "; ".join(f"{env_name(str(e['loc'][0]))}: {e['msg']}" for e in err.errors())
-        raise ConfigError(f"Bad settings: {problems}.") from err
 
 
 def _embedder(settings: Settings) -> Embedder:
@@ -68,7 +53,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.reindex import job
     from bot.reindex.watch import open_database
 
-    settings = _settings(args)
+    settings = settings_from(args)
     library = Path(args.path) if args.path else settings.library
     console = Console(stderr=True)
     embedder = _embedder(settings)
@@ -104,7 +89,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     if args.question != "-" and not " ".join(args.question.split()):
         raise _input_error()
-    settings = _settings(args)
+    settings = settings_from(args)
     components = build(settings, embedder=_embedder(settings))
     try:
         return asyncio.run(_ask(components.core, args))
@@ -175,17 +160,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build
     from bot.terminal import run_chat
 
-    return run_chat(build(_settings(args)).core)
+    return run_chat(build(settings_from(args)).core)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The live index and the last re-index: what `status` says in chat, as a table."""
+    from bot.commands import flags
     from bot.reindex import job
     from bot.reindex.watch import open_database
     from retrieval.snapshot import IndexRoot
     from staffroom_errors import IndexError_
 
-    settings = _settings(args)
+    settings = settings_from(args)
     info = IndexRoot(settings.index_dir).info()
     if info is None:
         raise IndexError_(
@@ -199,6 +185,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for key, value in (("model", info.model), ("built_at", info.built_at), ("library", info.library)):
         if value:
             print(f"{key:<14} {value}")
+    for line in flags.status_lines(settings.index_dir):
+        print(line)
     try:
         database = open_database(settings)
     except StaffroomError as err:  # the index is still worth showing
@@ -215,7 +203,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from store import migrate
 
-    settings = _settings(args)
+    settings = settings_from(args)
     url = settings.database_url_or_default
     if args.action == "upgrade":
         migrate.upgrade(url)
@@ -228,7 +216,7 @@ def cmd_ideas(args: argparse.Namespace) -> int:
     from store import migrate
     from store.db import Database
 
-    settings = _settings(args)
+    settings = settings_from(args)
     url = settings.database_url_or_default
     migrate.upgrade(url)
     database = Database.from_url(url)
@@ -263,7 +251,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from bot.progress import ProgressBar
     from bot.reindex.watch import run_cli
 
-    settings = _settings(args)
+    settings = settings_from(args)
     library = Path(args.path) if args.path else settings.library
     embedder = _embedder(settings)
     if args.watch:
@@ -275,7 +263,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
-    serve(_settings(args))
+    serve(settings_from(args))
     return 0
 
 
@@ -341,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
+
+    from bot.commands import flags
+
+    for area in (flags,):
+        area.add(sub, common)
     return parser
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
+
 
 class ProgressBar:
     """A rich progress bar fed by ingest's Progress events, one task per phase."""
@@ -57,6 +59,14 @@ def print_summary(console: Any, summary: Any) -> None:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
     for warning in getattr(summary, "warnings", ()):
         console.print(f"[yellow]note[/] {warning}")
+    flagged = getattr(summary, "flagged", ())
+    for path, what in flagged:
+        console.print(f"[red]flagged[/] {escape(path)}: {escape(what)}", highlight=False)
+    if flagged:
+        console.print(
+            "[red]flagged[/] passages read like instructions to an AI: they are not shown or "
+            "sent to the LLM until you review them and run `staffroom flags clear FILE`."
+        )
     if summary.published:
         console.print(f"index version [bold]{summary.version}[/] is live")
     else:

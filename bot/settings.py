@@ -178,6 +178,20 @@ class Settings(BaseSettings):
         200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
     )
 
+    # --- re-ranking and answer safety (issue 16) -------------------------------------------
+    rerank_model: str = Field(
+        "",
+        description="A local sentence-transformers CrossEncoder folder that re-scores the top "
+        "sessions' best passages (never a hub name: nothing is downloaded). Empty = off.",
+    )
+    rerank_candidates: int = Field(
+        20,
+        description="How many of the first stage's top sessions the re-ranker reads (each costs "
+        "one cross-encoder pass).",
+        ge=1,
+        le=200,
+    )
+
     # --- conversation and Slack front-end -------------------------------------------------
     slack_command: str = Field(
         "/pd", description="The Slack slash command Staffroom answers (must match the manifest)."

@@ -37,6 +37,12 @@ class Chunk:
     end: float | None = None
     heading: str = ""
     page: int | None = None
+    # Instruction-like text found at ingest (retrieval/flags.py): rule names, () when clean.
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.flags, tuple):  # a JSON list read back from chunks.jsonl
+            object.__setattr__(self, "flags", tuple(self.flags))
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Moment:
     end: float | None = None
     heading: str = ""
     page: int | None = None
+    # A flagged passage no admin has cleared: ``snippet`` is "" and no LLM prompt gets it.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from retrieval.flags import withheld_notes
 from staffroom_errors import StaffroomError
 from store import (
     ReindexRun,
@@ -298,7 +299,22 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         lines.append(f"Failed: {path}: {reason}")
     if len(s.failed) > LIST_LIMIT:
         lines.append(f"…and {len(s.failed) - LIST_LIMIT} more failed files.")
+    lines.extend(flagged_lines(s.flagged))
     return "\n".join(lines)
+
+
+def flagged_lines(flagged: list[tuple[str, str]]) -> list[str]:
+    """Files with instruction-like passages, withheld until an admin clears them."""
+    if not flagged:
+        return []
+    lines = [f"Flagged: {path}: {what}" for path, what in flagged[:LIST_LIMIT]]
+    if len(flagged) > LIST_LIMIT:
+        lines.append(f"…and {len(flagged) - LIST_LIMIT} more flagged files.")
+    lines.append(
+        "Flagged passages read like instructions to an AI; they are not shown or sent to the "
+        "LLM until an admin reviews them and runs `staffroom flags clear FILE`."
+    )
+    return lines
 
 
 def _names(names: list[str]) -> str:
@@ -313,6 +329,7 @@ def status_text(database: Database, index_dir: Path) -> str:
         lines = ["No index yet: run `reindex` (or `staffroom ingest`)."]
     else:
         lines = [f"Index {info.version}: {info.sessions} sessions, {info.chunks} chunks."]
+        lines += [f"Flagged and withheld: {path}: {note}" for path, note in withheld_notes(index_dir)]
     lines += last_run_lines(database)
     return "\n".join(lines)
 
