@@ -305,6 +305,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    from bot.teams_package import write_package
+
+    output = Path(args.output)
+    manifest = write_package(_settings(args), output, version=args.version)
+    developer = manifest["developer"]
+    print(
+        f"wrote {output}: {manifest['name']['short']} {manifest['version']} for "
+        f"{', '.join(manifest['validDomains'])} (app id {manifest['id']})\n"
+        f"  developer {developer['name']!r}, privacy {developer['privacyUrl']}, "
+        f"terms {developer['termsOfUseUrl']}\n"
+        "  Upload it in Teams: Apps > Manage your apps > Upload an app > Upload a custom app."
+    )
+    return 0
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -367,6 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "teams-package",
+        parents=[common],
+        help="build the Teams app package (manifest and icons) to upload",
+    )
+    p.add_argument("--output", "-o", default="staffroom-teams.zip", help="the zip to write")
+    p.add_argument("--version", help="the app version Teams sees (default: Staffroom's own)")
+    p.set_defaults(func=cmd_teams_package)
     return parser
 
 
