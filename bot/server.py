@@ -2,7 +2,7 @@
 
 ``/slack/events`` serves Slack, ``/api/messages`` Microsoft Teams (Bot Framework), each only when
 configured (``bot/startup.py`` says which and why). ``/healthz`` says the process is alive;
-``/readyz`` that it can answer (model loaded, database reachable and migrated, index loaded),
+``/readyz`` that it can answer (database reachable and migrated, index loaded),
 else 503 with the reasons; ``/metrics`` is for Prometheus, on its own port when
 ``STAFFROOM_METRICS_PORT`` is set. ``/``, ``/privacy`` and ``/terms`` are plain pages
 (``bot/pages.py``). Every request gets a request id that its log lines carry (``bot/logs.py``).
@@ -28,6 +28,7 @@ from staffroom_errors import StaffroomError
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.flows.triage import ReviewDesk
+    from bot.metrics import Metrics
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,7 @@ COMPONENTS = web.AppKey("components", Components)
 MAX_BODY = 1024 * 1024  # Slack bodies are a few KB; 40,000-character messages fit easily
 
 
-class Starting:
-    """What `run` is still doing before this replica can answer: model, first index."""
-
-    def __init__(self, first_index: FirstIndex | None = None) -> None:
-        self.model_loaded = False
-        self.first_index = first_index
-
-
-STARTING = web.AppKey("starting", Starting)
+FIRST_INDEX = web.AppKey("first_index", FirstIndex)
 
 
 def build_web_app(components: Components, settings: Settings | None = None) -> web.Application:
@@ -81,7 +74,7 @@ def build_metrics_app(components: Components) -> web.Application:
     return app
 
 
-def _metrics(components: Components):
+def _metrics(components: Components) -> Metrics:
     from bot.metrics import Metrics
 
     return components.metrics or Metrics(components.database)
@@ -103,14 +96,9 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    starting = request.app.get(STARTING)
     problems = await asyncio.to_thread(
-        readiness_problems,
-        request.app[COMPONENTS],
-        first_index=starting.first_index if starting is not None else None,
+        readiness_problems, request.app[COMPONENTS], first_index=request.app.get(FIRST_INDEX)
     )
-    if starting is not None and not starting.model_loaded:
-        problems.insert(0, "model: loading the embedding model")
     return web.json_response(
         {"ready": not problems, "problems": problems}, status=503 if problems else 200
     )
@@ -235,8 +223,9 @@ async def run(
 ) -> None:
     """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled.
 
-    The port opens at once (``/healthz`` answers); ``/readyz`` stays 503 while the model loads
-    and, on a fresh data dir with ``settings``, while the library's first index is built.
+    The model (and the index, if there is one) is loaded before the port opens, so the first
+    ``/readyz`` is quick and a replica that answers is ready. With ``settings``, a fresh data
+    dir's library is indexed in the background meanwhile (``/readyz``: "indexing n%").
     """
     from bot.startup import log_surfaces, surfaces
 
@@ -247,36 +236,28 @@ async def run(
         log_surfaces(found)
         socket_on = socket_on and found.socket_mode.on
         first_index = FirstIndex(settings.library, settings.index_dir)
+    await asyncio.to_thread(components.warm_up)
     web_app = build_web_app(components, settings)
-    starting = web_app[STARTING] = Starting(first_index)
     runners: list[web.AppRunner] = []
     loops: list[asyncio.Task[None]] = []
     socket_mode = None
     signals: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
     try:
+        embedder = getattr(components.retriever, "embedder", None)
+        database = components.database
+        if first_index is not None and database is not None and embedder is not None:
+            if await asyncio.to_thread(first_index.needed):
+                web_app[FIRST_INDEX] = first_index
+                loops.append(asyncio.create_task(first_index.run(database, embedder)))
         bound = await _listen(runners, web_app, host, port)
         log.info(
             "Staffroom listening on http://%s:%s (%s)", host, bound, ", ".join(routes(web_app))
         )
         if settings is not None and settings.metrics_port:
-            private = await _listen(
-                runners, build_metrics_app(components), host, settings.metrics_port
-            )
+            metrics_app = build_metrics_app(components)
+            private = await _listen(runners, metrics_app, host, settings.metrics_port)
             log.info("/metrics is on http://%s:%s only (STAFFROOM_METRICS_PORT)", host, private)
-        embedder = getattr(components.retriever, "embedder", None)
-        build_first = (
-            first_index is not None
-            and components.database is not None
-            and embedder is not None
-            and await asyncio.to_thread(first_index.needed)
-        )
-        await asyncio.to_thread(components.warm_up)
-        starting.model_loaded = True
-        if build_first:
-            assert first_index is not None and embedder is not None
-            assert components.database is not None
-            loops.append(asyncio.create_task(first_index.run(components.database, embedder)))
         if socket_on:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 

@@ -151,8 +151,8 @@ class FirstIndex:
 
     library: Path
     index_dir: Path
-    # idle, pending (builds once the model is loaded), waiting (another process builds),
-    # running, done, failed
+    # idle, pending (about to claim the lock), waiting (another process builds), running,
+    # done, failed
     state: str = "idle"
     error: str = ""
     tracker: job.Tracker = field(default_factory=job.Tracker)
@@ -177,7 +177,7 @@ class FirstIndex:
     def problem(self) -> str | None:
         """What ``/readyz`` says about the index while this runs (None: nothing to add)."""
         if self.state == "pending":
-            return f"index: none yet; indexing {self.library} once the model is loaded"
+            return f"index: none yet; starting the first index of {self.library}"
         if self.state == "running":
             return f"index: indexing {self.tracker.percent}% (first index of {self.library})"
         if self.state == "waiting":

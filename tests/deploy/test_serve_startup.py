@@ -193,19 +193,24 @@ async def test_with_slack_configured_the_route_is_listed_and_answers(tmp_path, s
     assert await app.post("/slack/events") in (400, 401)  # there: it refuses unsigned junk
 
 
+async def test_the_port_opens_only_once_the_model_is_loaded(tmp_path, serve) -> None:
+    model = HeldEmbedder()
+    model.loading.clear()
+    starting = asyncio.create_task(serve(settings_for(tmp_path), model))
+    await asyncio.sleep(0.3)
+    assert not starting.done()  # not listening: /readyz could only say "wait"
+    model.loading.set()
+    app = await starting
+    assert (await app.get("/healthz"))[0] == 200
+
+
 async def test_a_fresh_data_dir_is_indexed_in_the_background_and_readyz_says_how_far(
     tmp_path, serve
 ) -> None:
     model = HeldEmbedder()
-    model.loading.clear()
     model.embedding.clear()
     app = await serve(settings_for(tmp_path, files=True), model)
-    assert (await app.get("/healthz"))[0] == 200  # alive while the model loads
-    problems = await app.ready_problems()
-    assert problems[0] == "model: loading the embedding model"
-    assert problems[-1].startswith("index: none yet; indexing") and "library" in problems[-1]
-
-    model.loading.set()
+    assert (await app.get("/healthz"))[0] == 200
     assert await asyncio.to_thread(model.waiting.wait, ONE), "the first index never started"
     problems = await app.ready_problems()
     assert len(problems) == 1 and re.fullmatch(
@@ -221,15 +226,10 @@ async def test_a_fresh_data_dir_is_indexed_in_the_background_and_readyz_says_how
 
 async def test_an_empty_library_is_not_indexed_and_readyz_says_what_to_do(tmp_path, serve) -> None:
     app = await serve(settings_for(tmp_path), HeldEmbedder())
-    await app.until(lambda: _model_loaded(app))
     assert await app.ready_problems() == [
         "index: There is no index yet. Run `staffroom ingest PATH` first."
     ]
     assert any("the library" in line and "has no files" in line for line in app.log)
-
-
-async def _model_loaded(app: Serving) -> bool:
-    return "model: loading the embedding model" not in await app.ready_problems()
 
 
 async def _ready(app: Serving) -> bool:
