@@ -127,3 +127,12 @@ def test_the_dockerfile_build_args_override_the_choice(tmp_path) -> None:
     assert pip_lines(out)[0].endswith(
         "pip install --quiet --index-url http://mirror.test/cpu 'torch==2.13.0'"
     )
+
+
+def test_a_venv_that_has_the_cpu_torch_already_asks_nothing(tmp_path, closed_port_url) -> None:
+    (
+        tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "torch-2.13.0+cpu.dist-info"
+    ).mkdir(parents=True)
+    code, out = dry_run(tmp_path, f"TORCH_INDEX={closed_port_url}", find_links=tmp_path / "none")
+    assert code == 0, out
+    assert pip_lines(out)[0].endswith("pip install --quiet torch==2.13.0+cpu")
