@@ -43,14 +43,14 @@ COPY bot/ bot/
 RUN pip install --no-deps --force-reinstall .
 
 # Drop what only building needs: pip itself, torch's C++ headers, test binaries and protoc, the
-# packages' own test suites, and the native libraries' symbol tables (130 MB, used only to debug
-# a native crash; binutils stays in this stage). Nothing Staffroom runs uses them; the check
+# packages' own test suites, and the symbol tables of torch's own libraries (95 MB, used only
+# to debug a native crash; binutils stays in this stage). Not other wheels' libraries: those
+# auditwheel patched break when stripped. Nothing Staffroom runs uses what goes; the check
 # below proves the bundled model still loads and embeds offline, so a bad prune fails the
 # build, not a question.
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends binutils >/dev/null \
-    && find /opt/staffroom -type f -name '*.so*' \
-         -exec sh -c 'strip --strip-unneeded "$@" 2>/dev/null || true' sh {} + \
+    && strip --strip-unneeded /opt/staffroom/lib/python3.11/site-packages/torch/lib/*.so* \
     && pip uninstall --yes --quiet pip \
     && cd /opt/staffroom/lib/python3.11/site-packages \
     && rm -rf torch/include torch/test torch/bin/test_* torch/bin/*Test torch/bin/protoc* \
