@@ -2,10 +2,10 @@
 
 ``/slack/events`` serves Slack, ``/api/messages`` Microsoft Teams (Bot Framework), each only when
 configured (``bot/startup.py`` says which and why). ``/healthz`` says the process is alive;
-``/readyz`` that it can answer (database reachable and migrated, index loaded),
-else 503 with the reasons; ``/metrics`` is for Prometheus, on its own port when
-``STAFFROOM_METRICS_PORT`` is set. ``/``, ``/privacy`` and ``/terms`` are plain pages
-(``bot/pages.py``). Every request gets a request id that its log lines carry (``bot/logs.py``).
+``/readyz`` that it can answer (database reachable and migrated, index loaded), else 503 with
+the reasons; ``/metrics`` is for Prometheus, on its own port when ``STAFFROOM_METRICS_PORT`` is
+set. ``/``, ``/privacy`` and ``/terms`` are plain pages (``bot/pages.py``). Every request gets a
+request id that its log lines carry (``bot/logs.py``).
 """
 
 from __future__ import annotations

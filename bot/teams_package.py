@@ -56,7 +56,6 @@ COMMANDS = [  # what the Teams front-end answers; at most 10, title ≤ 32, desc
     ("reindex", "Admins: re-index the session library"),
     ("status", "Admins: the live index and the last re-index"),
 ]
-DEFAULT_ZIP = "staffroom-teams.zip"
 SETTING_OF = {  # which setting fills a manifest field, for the error message
     "id": "MICROSOFT_APP_ID",
     "name.short": "STAFFROOM_APP_NAME",
