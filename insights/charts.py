@@ -111,7 +111,7 @@ def columns(
     every = max(1, math.ceil(count / 12))  # at most ~12 axis labels
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         hidden = [s for s in series if s.values[i] is None]
         if len(hidden) == len(series):
             stub = min(plot_h * 0.18, 28)

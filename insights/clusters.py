@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -103,6 +104,12 @@ def features(texts: np.ndarray, sessions: Sequence[str | None], weight: float) -
     return (out / norms).astype(np.float32)
 
 
+def pending_count(s: Session) -> int:
+    """Questions not yet grouped into a topic (whose text is still kept)."""
+    waiting = sa.and_(InsightQuestion.cluster_id.is_(None), InsightQuestion.text.is_not(None))
+    return int(s.scalar(sa.select(sa.func.count()).select_from(InsightQuestion).where(waiting)) or 0)
+
+
 def assign_pending(
     s: Session,
     embed: Embed,
@@ -181,7 +188,7 @@ def assign_pending(
             changed.add(topic.id)
             placed.append({"qid": question_id, "cid": topic.id})
     if placed:  # one executemany, not a round trip per question
-        table = InsightQuestion.__table__
+        table = cast(sa.Table, InsightQuestion.__table__)
         s.execute(
             sa.update(table)
             .where(table.c.question_id == sa.bindparam("qid"))
@@ -219,7 +226,7 @@ def relabel(s: Session) -> int:
         s.execute(sa.update(InsightCluster).where(InsightCluster.id == topic_id).values(**values))
     if not dirty:
         return 0
-    all_terms = dict(s.execute(sa.select(InsightCluster.id, InsightCluster.terms)).all())
+    all_terms: dict[int, Any] = dict(s.execute(sa.select(InsightCluster.id, InsightCluster.terms)).all())
     labels = label_topics({k: dict(v or {}) for k, v in all_terms.items()})
     for topic_id, label in labels.items():
         s.execute(

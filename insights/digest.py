@@ -1,36 +1,40 @@
 """The weekly digest's pure parts: when it is due, and what it says (top new gaps, trend, funnel).
 
-Sending waits for the core's delivery pipeline; ``due_week`` names the week a digest belongs
-to, so a claim on ("digest", week) in ``insight_sends`` makes it once per week across replicas.
+``due_week`` names the week a digest belongs to. The server sends it through the delivery
+pipeline with the key ``digest:<week>`` (exactly once across replicas and restarts) and then
+records ("digest", week) in ``insight_sends``, which outlives the pipeline's week-long ledger.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from insights.funnel import STATUSES, funnel
 from insights.overview import overview
 from insights.period import Period
-from insights.schedule import DigestTime, due_week, next_due, parse_digest_at
+from insights.schedule import DigestTime, due_week, last_due, next_due, parse_digest_at
 from insights.topics import Gap, gaps
-from store import InsightSend
+from store import InsightSend, utcnow
 from store.upsert import insert_ignore
 
-__all__ = ["Digest", "DigestTime", "build_digest", "claim_send", "due_week", "next_due",
-           "parse_digest_at"]  # fmt: skip
+__all__ = ["Digest", "DigestTime", "build_digest", "claim_send", "due_week", "last_due",
+           "next_due", "parse_digest_at", "sent"]  # fmt: skip
 
 
-def claim_send(s: Session, kind: str, key: str, detail: dict | None = None) -> bool:
+def claim_send(
+    s: Session, kind: str, key: str, detail: dict | None = None, *, now: datetime | None = None
+) -> bool:
     """True the first time (kind, key) is claimed by any replica; the once-only rule as data."""
-    return insert_ignore(
-        s,
-        InsightSend,
-        {"kind": kind, "key": key, "detail": detail or {}, "ref": ""},
-        ["kind", "key"],
-    )
+    row = {"kind": kind, "key": key, "detail": detail or {}, "ref": "", "created_at": now or utcnow()}
+    return insert_ignore(s, InsightSend, row, ["kind", "key"])
+
+
+def sent(s: Session, kind: str, key: str) -> bool:
+    """Whether (kind, key) was claimed: this week's digest went out, a version was checked."""
+    return s.get(InsightSend, (kind, key)) is not None
 
 
 @dataclass(frozen=True)

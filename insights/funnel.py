@@ -100,7 +100,7 @@ def funnel(s: Session, k: int, months: int = 12, now: datetime | None = None) ->
     return FunnelPage(k, ends, table.cells, table.row_totals, days, schools, other, votes, backed)
 
 
-def _count(ids: set[int], author: dict[int, str]) -> Count:
+def _count(ids: set[int], author: dict[int, int]) -> Count:
     return Count(len(ids), len({author[i] for i in ids}))
 
 
@@ -115,7 +115,7 @@ def _month_ends(today: date, months: int) -> list[date]:
 
 
 def _days(
-    events: dict[int, list[tuple[datetime, str]]], author: dict[int, str], k: int, now: datetime
+    events: dict[int, list[tuple[datetime, str]]], author: dict[int, int], k: int, now: datetime
 ) -> list[StatusDays]:
     """Median days of finished stays in each status (an idea still there is not counted)."""
     stays: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -137,7 +137,7 @@ def _days(
     return out
 
 
-def _schools(ideas: dict, author: dict[int, str], k: int) -> tuple[list[SchoolRow], Cell]:
+def _schools(ideas: dict, author: dict[int, int], k: int) -> tuple[list[SchoolRow], Cell]:
     by: dict[str, set[int]] = defaultdict(set)
     for iid, i in ideas.items():
         by[(i.school or "").strip() or "(school not given)"].add(iid)

@@ -2,9 +2,12 @@
 
 After a re-index adds sessions, ``gap_notices`` finds gap topics (questions with no good match
 or a 👎) that a new session matches well, and the people who asked them while their questions
-are still within retention. Each person gets at most one notice a week: a claim on
-("gap_dm", "<person>:<ISO week>") in ``insight_sends`` is the rule, as data, and people who
-already hold one this week are left out. Sending waits for the core's delivery pipeline.
+are still within retention. Each person gets at most one notice a week: the server sends it
+with a delivery key naming the person and the week, and records it as ("gap_dm",
+"<person>:<ISO week>") in ``insight_sends``; people who hold one this week are left out.
+
+Which sessions a version added is the difference from the sessions the last check recorded
+(``record_check``): each published version is checked once, by one replica.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from store import InsightCluster, InsightQuestion, InsightSend, Question, utcnow
 
 MATCH = 0.5  # cosine similarity between a session and a gap topic's centroid that "answers" it
 KIND = "gap_dm"
+CHECK = "gap_check"  # insight_sends rows: one per index version checked, with its sessions
+NO_INDEX = "(none)"  # the "version" recorded while there is no index: nothing was in it
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,13 @@ def gap_notices(
     *,
     retention_days: int,
     now: datetime | None = None,
+    asked_before: datetime | None = None,
     match: float = MATCH,
 ) -> list[GapNotice]:
-    """One notice per person (their best match), for people not yet told this week."""
+    """One notice per person (their best match), for people not yet told this week.
+
+    ``asked_before``: only questions asked before then (the version's publication) count.
+    """
     now = now or utcnow()
     if not sessions:
         return []
@@ -97,6 +106,7 @@ def gap_notices(
             InsightQuestion.cluster_id.in_(list(best)),
             gap_condition(),
             InsightQuestion.created_at >= cutoff,
+            InsightQuestion.created_at < (asked_before or now),
             InsightQuestion.text.is_not(None),
         )
         .order_by(InsightQuestion.created_at.desc())
@@ -120,3 +130,19 @@ def claim_notice(s: Session, notice: GapNotice, now: datetime | None = None) -> 
     return claim_send(
         s, KIND, week_key(notice.asker, now or utcnow()), {"session_id": notice.session.session_id}
     )
+
+
+def last_sessions(s: Session) -> set[str] | None:
+    """The sessions of the last version checked; None before the first check."""
+    row = s.scalars(
+        sa.select(InsightSend).where(InsightSend.kind == CHECK)
+        .order_by(InsightSend.created_at.desc()).limit(1)
+    ).first()  # fmt: skip
+    return None if row is None else set((row.detail or {}).get("sessions", ()))
+
+
+def record_check(
+    s: Session, version: str, sessions: Sequence[str], now: datetime | None = None
+) -> None:
+    """``version`` is checked; its sessions are what the next version is compared with."""
+    claim_send(s, CHECK, version, {"sessions": sorted(sessions)}, now=now)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store import (
     ContentGap,
@@ -82,7 +82,7 @@ class Person:
         return cls(text.strip())
 
     def matches(
-        self, platform_col: sa.ColumnElement, user_col: sa.ColumnElement
+        self, platform_col: InstrumentedAttribute[str], user_col: InstrumentedAttribute[str]
     ) -> sa.ColumnElement[bool]:
         cond = user_col == self.user_id
         return sa.and_(cond, platform_col == self.platform) if self.platform else cond

@@ -46,6 +46,14 @@ def next_due(after: datetime, when: DigestTime, tz: ZoneInfo) -> datetime:
     raise AssertionError("unreachable")
 
 
+def last_due(now: datetime, when: DigestTime, tz: ZoneInfo) -> datetime:
+    """The latest digest time at or before ``now``."""
+    due = next_due(now - timedelta(days=8), when, tz)
+    while (following := next_due(due, when, tz)) <= now:
+        due = following
+    return due
+
+
 def due_week(due: datetime, tz: ZoneInfo) -> str:
     """The ISO week a digest due at ``due`` covers the end of ("2026-W05")."""
     year, week, _ = due.astimezone(tz).isocalendar()

@@ -121,7 +121,7 @@ def _last_asked(s: Session, cond: list, ids: list[int]) -> dict[int, datetime]:
         .where(*cond, Q.cluster_id.in_(ids))
         .group_by(Q.cluster_id)
     )
-    return {cid: at for cid, at in rows}
+    return {cid: at for cid, at in rows if cid is not None}
 
 
 def _trends(s: Session, where: Slice, ids: list[int], period: Period, k: int) -> dict[int, float]:

@@ -1,67 +1,27 @@
-"""HTTP for the insights pages: sign-in links, the session cookie, CSRF, page-view log.
-
-Without a valid session every ``/insights`` URL answers 401 with a short explanation and no
-data. A sign-in link (``/insights/signin?token=...``) shows a button; the token is redeemed
-only by the POST it sends, so link previews in Slack or Teams cannot use it up. Every POST
-carries a CSRF token; every page a person sees is logged with who saw it.
-"""
+"""The insights pages' routes: sign-in (``signin``), the five pages, the gap → design question
+form, and their static files; every page is behind ``http.guarded``."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TypeVar
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from bot.insights_web import pages
+from bot.insights_web import pages, use_pages
+from bot.insights_web.http import DEPS, InsightsDeps, attr, guarded, html
 from bot.insights_web.layout import Frame, bare
+from bot.insights_web.signin import signin, signin_form, signout
 from insights import access
-from insights.library import LibrarySession
 from insights.period import Period, Slice
-from store import Database, InsightPageView, utcnow
+from store import utcnow
 
-log = logging.getLogger(__name__)
-
-COOKIE = "staffroom_insights"
-PRE_COOKIE = "staffroom_signin"
 STATIC = Path(__file__).resolve().parent / "static"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-NO_SESSION = (
-    "<p>These pages are for central staff, and you are not signed in (or your 8-hour session "
-    "ended).</p><p>To sign in, type <code>/pd insights</code> in Slack or <code>insights</code> "
-    "to Staffroom in Teams: it sends you a link that works once, for 10 minutes.</p>"
-)
-
-
-@dataclass(frozen=True)
-class InsightsDeps:
-    """What the pages need, built once by the composition root."""
-
-    database: Database
-    secret: bytes
-    k: int
-    tz: ZoneInfo
-    catalog: Callable[[], Sequence[LibrarySession]]  # the live library's sessions
-    is_staff: Callable[[str, str], object]  # async (platform, user) -> bool: checked each request
-    open_question: Callable[[access.Viewer, str, date | None], object] | None = None
-    questions_channel: str = ""
-    secure_cookie: bool = False
-
-
-DEPS = web.AppKey("insights_deps", InsightsDeps)
+T = TypeVar("T")
 
 
 def add_routes(app: web.Application, deps: InsightsDeps) -> None:
@@ -81,149 +41,6 @@ def add_routes(app: web.Application, deps: InsightsDeps) -> None:
     r.add_get("/insights/{rest:.*}", guarded(not_found))
     r.add_post("/insights/{rest:.*}", guarded(not_found, post=True))
     r.add_get("/static/insights/{name}", static)
-
-
-def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=text, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
-
-
-def _unauthorized() -> web.Response:
-    return _html(bare("Sign in to see insights", NO_SESSION), 401)
-
-
-Handler = Callable[[web.Request, access.Viewer, Frame], "asyncio.Future[web.Response] | object"]
-
-
-def guarded(handler, *, post: bool = False):
-    """The handler, behind the session check, the staff check, CSRF (POST) and the view log."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        deps = request.app[DEPS]
-        viewer = access.read_cookie(request.cookies.get(COOKIE), deps.secret)
-        if viewer is None:
-            return _unauthorized()
-        if not await deps.is_staff(viewer.platform, viewer.user_id):  # type: ignore[misc]
-            return _html(
-                bare("Not available", "<p>Only central staff and admins can see insights.</p>"), 403
-            )
-        if post:
-            form = await request.post()
-            if not access.csrf_ok(viewer, deps.secret, str(form.get("csrf", ""))):
-                return _html(
-                    bare(
-                        "Form expired",
-                        "<p>This form expired or did not come from "
-                        "these pages. Go back, reload, and try again.</p>",
-                    ),
-                    403,
-                )
-        await asyncio.to_thread(_log_view, deps.database, viewer, request)
-        frame = Frame(viewer.name or viewer.user_id, access.csrf_token(viewer, deps.secret), deps.k)
-        return await handler(request, viewer, frame)
-
-    return wrapped
-
-
-def _log_view(database: Database, viewer: access.Viewer, request: web.Request) -> None:
-    with database.session() as s:
-        s.add(
-            InsightPageView(
-                platform=viewer.platform,
-                user_id=viewer.user_id,
-                user_name=viewer.name[:255],
-                method=request.method,
-                path=str(request.rel_url)[:512],
-                viewed_at=utcnow(),
-            )
-        )
-    log.info("insights: %s viewed %s", viewer.who, request.rel_url.path)
-
-
-# --- sign-in -----------------------------------------------------------------------------------
-
-
-async def signin_form(request: web.Request) -> web.Response:
-    token = request.query.get("token", "")
-    if not token:
-        return _unauthorized()
-    nonce = secrets.token_urlsafe(16)
-    body = (
-        "<p>Staffroom sent you this link. It works once, within 10 minutes, and opens an "
-        "8-hour session in this browser.</p>"
-        '<form method="post" action="/insights/signin">'
-        f'<input type="hidden" name="token" value="{_attr(token)}">'
-        f'<input type="hidden" name="csrf" value="{nonce}">'
-        '<button type="submit">Sign in to insights</button></form>'
-    )
-    # 401 all the same: nothing here is data, and there is no session yet.
-    response = _html(bare("Sign in to Staffroom insights", body), 401)
-    response.set_cookie(
-        PRE_COOKIE,
-        nonce,
-        max_age=600,
-        httponly=True,
-        samesite="Strict",
-        path="/insights",
-        secure=request.app[DEPS].secure_cookie,
-    )
-    return response
-
-
-def _attr(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=True)
-
-
-async def signin(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    form = await request.post()
-    nonce = request.cookies.get(PRE_COOKIE, "")
-    if not nonce or not secrets.compare_digest(nonce, str(form.get("csrf", ""))):
-        return _html(
-            bare("Form expired", "<p>Open the sign-in link from Staffroom again.</p>"), 403
-        )
-
-    def redeem() -> access.Viewer | None:
-        with deps.database.session() as s:
-            return access.redeem(s, str(form.get("token", "")))
-
-    viewer = await asyncio.to_thread(redeem)
-    if viewer is None or not await deps.is_staff(viewer.platform, viewer.user_id):  # type: ignore[misc]
-        return _html(
-            bare(
-                "This link no longer works",
-                "<p>Sign-in links work once, within 10 "
-                "minutes. Type <code>/pd insights</code> (Slack) or <code>insights"
-                "</code> (Teams) for a new one.</p>",
-            ),
-            401,
-        )
-    value, opened = access.session_cookie(viewer, deps.secret)
-    log.info("insights: %s signed in (session %s)", viewer.who, opened.session_id)
-    response = web.HTTPSeeOther("/insights", headers=SECURITY_HEADERS)
-    response.set_cookie(
-        COOKIE,
-        value,
-        max_age=int(access.SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="Lax",
-        path="/",
-        secure=deps.secure_cookie,
-    )
-    response.del_cookie(PRE_COOKIE, path="/insights")
-    return response
-
-
-async def signout(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
-    response = _html(bare("Signed out", "<p>You are signed out of Staffroom insights.</p>"))
-    response.del_cookie(COOKIE, path="/")
-    return response
-
-
-# --- pages -------------------------------------------------------------------------------------
 
 
 def _weeks(request: web.Request) -> int:
@@ -247,10 +64,10 @@ def _period(request: web.Request) -> Period:
     return Period.ending(utcnow().astimezone(deps.tz).date(), _weeks(request))
 
 
-async def _in_session(request: web.Request, work: Callable[[Session], object]):
+async def _in_session(request: web.Request, work: Callable[[Session], T]) -> T:
     deps = request.app[DEPS]
 
-    def run():
+    def run() -> T:
         with deps.database.session() as s:
             return work(s)
 
@@ -261,11 +78,12 @@ async def overview(request: web.Request, viewer: access.Viewer, frame: Frame) ->
     from insights.overview import overview as figures
 
     ov = await _in_session(request, lambda s: figures(s, _period(request), frame.k))
-    return _html(pages.overview_page(frame, ov, _weeks(request)))
+    return html(pages.overview_page(frame, ov, _weeks(request)))
 
 
-def _titles(request: web.Request) -> dict[str, str]:
-    return {m.session_id: m.title for m in request.app[DEPS].catalog()}
+async def _titles(request: web.Request) -> dict[str, str]:
+    catalog = await asyncio.to_thread(request.app[DEPS].catalog)  # may load a new index version
+    return {m.session_id: m.title for m in catalog}
 
 
 async def topics(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
@@ -274,7 +92,7 @@ async def topics(request: web.Request, viewer: access.Viewer, frame: Frame) -> w
     tp = await _in_session(
         request, lambda s: figures(s, _period(request), frame.k, _slice(request))
     )
-    return _html(pages.topics_page(frame, tp, _weeks(request), _titles(request)))
+    return html(pages.topics_page(frame, tp, _weeks(request), await _titles(request)))
 
 
 async def gaps(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
@@ -289,7 +107,7 @@ async def gaps(request: web.Request, viewer: access.Viewer, frame: Frame) -> web
         text += " It could not be announced in the questions channel (see the server log)."
     elif text:
         text += " It was announced in the questions channel."
-    return _html(pages.gaps_page(frame, gp, _weeks(request), text))
+    return html(pages.gaps_page(frame, gp, _weeks(request), text))
 
 
 async def _gap(request: web.Request, frame: Frame):
@@ -317,7 +135,7 @@ async def question_form(request: web.Request, viewer: access.Viewer, frame: Fram
     label, examples = found
     draft = f"How might we help teachers with {label.lower()}?"
     deps = request.app[DEPS]
-    return _html(
+    return html(
         pages.design_question_form(
             frame,
             int(request.match_info["topic"]),
@@ -344,7 +162,7 @@ async def question_post(
     if deps.open_question is None or not text:
         return web.HTTPSeeOther(f"/insights/gaps?weeks={_weeks(request)}")
     try:
-        number, announced = await deps.open_question(viewer, text, deadline)  # type: ignore[misc]
+        number, announced = await deps.open_question(viewer, text, deadline)
     except Exception as err:  # a StaffroomError: bad deadline, too long
         from staffroom_errors import StaffroomError
 
@@ -361,11 +179,11 @@ async def question_post(
             examples,
             deps.questions_channel,
         )
-        return _html(
+        return html(
             page.replace(
                 '<section class="card">',
                 '<section class="card"><div '
-                f'class="notice" role="alert">{_attr(err.user_text())}</div>',
+                f'class="notice" role="alert">{attr(err.user_text())}</div>',
                 1,
             ),
             400,
@@ -377,20 +195,20 @@ async def question_post(
 async def library(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
     from insights.library import library_use
 
-    catalog = list(request.app[DEPS].catalog())
+    catalog = list(await asyncio.to_thread(request.app[DEPS].catalog))
     lp = await _in_session(request, lambda s: library_use(s, _period(request), frame.k, catalog))
-    return _html(pages.library_page(frame, lp, _weeks(request)))
+    return html(use_pages.library_page(frame, lp, _weeks(request)))
 
 
 async def funnel(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
     from insights.funnel import funnel as figures
 
     fp = await _in_session(request, lambda s: figures(s, frame.k))
-    return _html(pages.funnel_page(frame, fp))
+    return html(use_pages.funnel_page(frame, fp))
 
 
 async def not_found(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
-    return _html(
+    return html(
         bare("Not found", '<p>No such insights page. <a href="/insights">Overview</a></p>'), 404
     )
 

@@ -19,6 +19,7 @@ from bot.messages import (
     Action,
     Form,
     IdeaCard,
+    Image,
     Reply,
     SessionCard,
 )
@@ -136,6 +137,13 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     return {"text": clip(escape(reply.text), MAX_FALLBACK), "blocks": reply_blocks(reply)}
 
 
+def image_upload(image: Image) -> dict[str, Any]:
+    """``files_upload_v2`` arguments for a reply's picture (an image block needs a public URL)."""
+    alt = clip(image.alt, 1000)  # Slack's alt_txt limit
+    return {"file": image.png(), "filename": image.filename, "title": image.title or alt,
+            "alt_txt": alt}  # fmt: skip
+
+
 def with_feedback(blocks: list[Block], note: str) -> list[Block]:
     """The posted answer with the latest vote noted under its 👍/👎 buttons (kept for others)."""
     kept = [b for b in blocks if b.get("block_id") != FEEDBACK_NOTE]
@@ -181,6 +189,33 @@ def form_view(form: Form, metadata: dict[str, str]) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": clip(form.submit, 24)},
         "close": {"type": "plain_text", "text": "Cancel"},
     }
+
+
+# What the asker can do when Slack refused to post their answer (explained to them in a DM).
+FIXABLE = {
+    "not_in_channel": "I'm not a member of <#{channel}>. Invite me with `/invite @Staffroom` "
+    "and ask again, or ask me here.",
+    "channel_not_found": "I can't see <#{channel}> (it may be private). Invite me with "
+    "`/invite @Staffroom` and ask again, or ask me here.",
+    "is_archived": "<#{channel}> is archived, so I can't answer there. Ask me here instead.",
+    "ratelimited": "Slack asked me to slow down, so my answer in <#{channel}> didn't go "
+    "through. Please ask again in a minute.",
+}
+
+
+def fix_hint(error: str, channel: str) -> str:
+    """How the asker can fix Slack's ``error`` in ``channel``; "" when they cannot."""
+    hint = FIXABLE.get(error, "")
+    return hint.format(channel=channel) if hint else ""
+
+
+def form_metadata(view: dict[str, Any]) -> tuple[str, str] | None:
+    """(form id, context) that ``form_view`` put in a modal; None for a modal not ours."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        return str(metadata["form"]), str(metadata.get("context", ""))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def form_values(view: dict[str, Any]) -> dict[str, str]:

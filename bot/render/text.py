@@ -35,6 +35,8 @@ def _render(reply: Reply) -> str:
         lines += _idea(idea)
     for n, card in enumerate(reply.cards, 1):
         lines += _card(n, card)
+    if reply.image is not None:  # a terminal shows no pictures: say what it shows
+        lines.append(f"[chart: {reply.image.alt}]")
     lines += list(reply.notes)
     ids = {a.action_id for a in reply.actions}
     if ids & {FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL}:

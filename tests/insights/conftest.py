@@ -12,12 +12,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import Components, build
+from bot.delivery import Address, Delivered, MessageRef
 from bot.messages import Reply
-from bot.outbox import Address, Delivered
 from bot.server import build_web_app
 from bot.settings import Settings
 from store.migrate import upgrade
 from tests.bot.fakes import FakeRetriever
+from tests.ops.conftest import embedder, library, migrated_url, start_app  # noqa: F401 - fixtures
+from tests.slack.conftest import fake_slack  # noqa: F401 - the fixture, reused
+from tests.teams.conftest import connector  # noqa: F401 - the fixture, reused
 
 STAFF, TEACHER = "USTAFF", "UTEACH"
 
@@ -30,14 +33,22 @@ class Courier:
 
     async def send(self, to: Address, reply: Reply) -> Delivered:
         self.sent.append((to, reply))
-        return Delivered(ref=f"C0Q:{len(self.sent)}.000")
+        return Delivered(ref=MessageRef(to.platform, "C0Q", f"{len(self.sent)}.000"))
 
-    async def update(self, ref: str, reply: Reply) -> Delivered:
+    async def update(self, ref: MessageRef, reply: Reply, citations=()) -> Delivered:
         return Delivered(ref=ref)
+
+    def streams(self, ref: MessageRef) -> bool:
+        return False
 
 
 @pytest.fixture
-def components(db_url: str, tmp_path: Path) -> Iterator[Components]:
+def courier() -> Courier:
+    return Courier()
+
+
+@pytest.fixture
+def components(db_url: str, tmp_path: Path, courier: Courier) -> Iterator[Components]:
     upgrade(db_url)
     settings = Settings(
         _env_file=None,
@@ -50,7 +61,7 @@ def components(db_url: str, tmp_path: Path) -> Iterator[Components]:
         teams="off",
     )
     parts = build(settings, retriever=FakeRetriever())
-    parts.core.outbox.register("slack", Courier())
+    parts.core.delivery.register("slack", courier)
     yield parts
     parts.close()
 

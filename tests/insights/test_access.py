@@ -13,6 +13,7 @@ from bot.messages import Incoming
 from bot.records import SqlRecords
 from insights import access
 from store import Database, InsightSignIn
+from store.runner import Runner
 from tests.bot.fakes import FakeRetriever
 from tests.insights.helpers import NOW
 
@@ -60,7 +61,8 @@ def test_session_cookie_is_signed_and_expires_after_eight_hours() -> None:
 def flow_core(sqlite_db: Database):
     core = Core(FakeRetriever(), SqlRecords(sqlite_db))
     staff = ideas.StaffRoster(ideas.Roles.parse("slack:USTAFF, teams:aad-staff"))
-    flow = InsightsLinkFlow(InsightsLinkDeps(sqlite_db, staff, "https://staffroom.example.org"))
+    deps = InsightsLinkDeps(Runner(sqlite_db), staff, "https://staffroom.example.org")
+    flow = InsightsLinkFlow(deps)
     core.register("insights", flow.on_insights)
     yield core
     core.close()

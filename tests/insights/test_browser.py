@@ -85,9 +85,10 @@ def district(tmp_path: Path) -> Iterator[Components]:
         secret_key="browser-test-secret-key", host="127.0.0.1", teams="off",
     )  # fmt: skip
     parts = build(settings, retriever=FakeRetriever())
-    parts.core.outbox.register("slack", Courier())
+    parts.core.delivery.register("slack", Courier())
     assert parts.insights is not None
-    parts.insights = replace(parts.insights, catalog=_sample_catalog)
+    pages = replace(parts.insights.pages, catalog=_sample_catalog)
+    parts.insights = replace(parts.insights, pages=pages)
     with parts.database.session() as s:
         seed(s, questions=2000, askers=180, schools=8, weeks=26, end=utcnow().date(), ideas=160)
     embedder = FakeEmbedder(dim=512)

@@ -1,4 +1,5 @@
-"""The digest's schedule and content, and the gap-closing notices' query (not sent yet)."""
+"""The digest's schedule and content, and the gap-closing notices' query (their delivery over
+HTTP is in test_delivery.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.insights_digest import digest_message, gap_notice_reply
+from bot.messages import Reply
 from insights.clusters import assign_pending, relabel
-from insights.digest import build_digest, claim_send, due_week, next_due, parse_digest_at
+from insights.digest import (
+    build_digest,
+    claim_send,
+    due_week,
+    last_due,
+    next_due,
+    parse_digest_at,
+)
 from insights.gap_notices import NewSession, claim_notice, gap_notices
 from retrieval.embedder import FakeEmbedder
 from staffroom_errors import ConfigError
@@ -58,12 +67,23 @@ def test_digest_content_and_chart(db: Database) -> None:
         relabel(s)
     with db.session() as s:
         digest = build_digest(s, MONDAY + timedelta(days=2), 5)
-    msg = digest_message(digest, "https://staffroom.example.org")
-    assert "Questions: 6 this week (+0% on last week)." in msg.reply.text
-    assert "chromebooks" in msg.reply.text.lower() and "6 people" in msg.reply.text
-    assert msg.reply.text.endswith("https://staffroom.example.org/insights")
-    assert msg.chart_png.startswith(b"\x89PNG") and msg.chart_svg.startswith("<svg")
-    assert "weeks about fewer than 5" in msg.alt
+    reply = digest_message(digest, "https://staffroom.example.org")
+    assert "Questions: 6 this week (+0% on last week)." in reply.text
+    assert "chromebooks" in reply.text.lower() and "6 people" in reply.text
+    assert reply.text.endswith("https://staffroom.example.org/insights")
+    assert reply.image is not None and reply.image.png().startswith(b"\x89PNG")
+    # The chart's alt text carries its figures (a hidden week would read "fewer than 5").
+    assert reply.image.alt.startswith("Questions per week, ")
+    assert reply.image.alt.endswith("26 Oct: 6; 02 Nov: 6")
+    assert Reply.from_json(reply.to_json()) == reply  # a claimed delivery keeps it as JSON
+
+
+def test_last_due_is_the_latest_digest_time_not_after_now() -> None:
+    when = parse_digest_at("mon 07:30")
+    now = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday
+    assert last_due(now, when, CHICAGO).astimezone(CHICAGO).strftime("%a %d %H:%M") == "Mon 02 07:30"
+    monday = datetime(2026, 11, 2, 13, 30, tzinfo=UTC)  # 07:30 in Chicago, exactly
+    assert last_due(monday, when, CHICAGO) == monday
 
 
 def test_gap_notices_find_askers_once_a_week(db: Database) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import Components
 from store import DesignQuestion, InsightPageView
-from tests.insights.conftest import STAFF, TEACHER, Courier, sign_in_link, signed_in
+from tests.insights.conftest import STAFF, TEACHER, sign_in_link, signed_in
 from tests.insights.helpers import ask, people
 
 PAGES = ["/insights", "/insights/topics", "/insights/gaps", "/insights/library", "/insights/ideas"]
@@ -76,7 +76,7 @@ async def test_a_post_without_the_csrf_token_is_refused(seeded, site) -> None:
         assert s.query(DesignQuestion).count() == 0
 
 
-async def test_a_gap_becomes_an_announced_design_question(seeded, site) -> None:
+async def test_a_gap_becomes_an_announced_design_question(seeded, site, courier) -> None:
     from insights.upkeep import run_upkeep
     from retrieval.embedder import FakeEmbedder
 
@@ -102,8 +102,6 @@ async def test_a_gap_becomes_an_announced_design_question(seeded, site) -> None:
         ) as r:
             done = await r.text()
             assert r.status == 200 and "Design question #1 is open" in done
-    courier = seeded.core.outbox._couriers["slack"]
-    assert isinstance(courier, Courier)
     ((to, reply),) = courier.sent
     assert to.conversation_id == "C0Q" and "How might we share Chromebooks fairly?" in reply.text
     with seeded.database.session() as s:

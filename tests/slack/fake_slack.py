@@ -36,6 +36,7 @@ class FakeSlack:
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> member ids
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by file id
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -92,11 +93,16 @@ class FakeSlack:
                 "user": "staffroom",
             }
         if method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            # As Slack does: a message to a user id lands in the app's DM with them, whose
+            # channel id (D…) is what the answer names, and what chat.update needs.
             return {
                 "ok": True,
-                "channel": params.get("channel"),
+                "channel": f"D{channel}" if _user_id(channel) else channel,
                 "ts": f"2000.{next(self._ts):06d}",
             }
+        if method == "chat.update" and _user_id(str(params.get("channel", ""))):
+            return {"ok": False, "error": "message_not_found"}
         if method == "apps.connections.open":
             assert self.server is not None
             return {
@@ -110,7 +116,30 @@ class FakeSlack:
             return {"ok": True, "users": list(members)}
         if method in ("views.open", "views.update", "views.publish"):
             return {"ok": True, "view": {"id": params.get("view_id") or "V1", "hash": "h1"}}
+        if method == "files.getUploadURLExternal":  # step 1 of files_upload_v2
+            assert self.server is not None
+            file_id = f"F{next(self._ts):06d}"
+            self.files[file_id] = {"alt_txt": params.get("alt_txt"), "bytes": b"", "channel": ""}
+            url = str(self.server.make_url(f"/upload/{file_id}"))
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":  # step 3: share it in the channel
+            files = params.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            for f in listed:
+                self.files[f["id"]].update(channel=params.get("channel_id"), title=f.get("title"))
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
         return {"ok": True}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the file's bytes, posted to the URL step 1 gave."""
+        file_id, body = request.match_info["file_id"], await request.read()
+        self.files[file_id]["bytes"] = body
+        await self._record(Call("upload", {"file_id": file_id, "length": len(body)}))
+        return web.Response(text=f"OK - {len(body)}")
+
+    def shared(self) -> list[dict[str, Any]]:
+        """The files shared in a channel (step 3 done): channel, title, alt_txt and bytes."""
+        return [f for f in self.files.values() if f["channel"]]
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call(f"respond:{request.match_info['name']}", await request.json()))
@@ -148,6 +177,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs a few (usergroups.*)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1", port=0)  # a free port
         await self.server.start_server()
@@ -159,6 +189,11 @@ class FakeSlack:
             await self.server.close()
 
 
+def _user_id(channel: str) -> bool:
+    """A user id (U…, W…) where a channel id was expected."""
+    return channel[:1] in ("U", "W")
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.method == "GET":
         return dict(request.query)
@@ -167,6 +202,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
         data = json.loads(raw or "{}")
     else:
         data = dict(parse_qsl(raw))
+    data = {**request.query, **data}  # slack_sdk sends some methods' arguments in the URL
     for key in ("blocks", "view"):  # slack_sdk form-encodes these as JSON strings
         if isinstance(data.get(key), str):
             data[key] = json.loads(data[key])
