@@ -107,7 +107,8 @@ def features(texts: np.ndarray, sessions: Sequence[str | None], weight: float) -
 def pending_count(s: Session) -> int:
     """Questions not yet grouped into a topic (whose text is still kept)."""
     waiting = sa.and_(InsightQuestion.cluster_id.is_(None), InsightQuestion.text.is_not(None))
-    return int(s.scalar(sa.select(sa.func.count()).select_from(InsightQuestion).where(waiting)) or 0)
+    count = sa.select(sa.func.count()).select_from(InsightQuestion).where(waiting)
+    return int(s.scalar(count) or 0)
 
 
 def assign_pending(
@@ -226,7 +227,8 @@ def relabel(s: Session) -> int:
         s.execute(sa.update(InsightCluster).where(InsightCluster.id == topic_id).values(**values))
     if not dirty:
         return 0
-    all_terms: dict[int, Any] = dict(s.execute(sa.select(InsightCluster.id, InsightCluster.terms)).all())
+    rows = s.execute(sa.select(InsightCluster.id, InsightCluster.terms)).all()
+    all_terms: dict[int, Any] = {r[0]: r[1] for r in rows}
     labels = label_topics({k: dict(v or {}) for k, v in all_terms.items()})
     for topic_id, label in labels.items():
         s.execute(

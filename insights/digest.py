@@ -28,7 +28,8 @@ def claim_send(
     s: Session, kind: str, key: str, detail: dict | None = None, *, now: datetime | None = None
 ) -> bool:
     """True the first time (kind, key) is claimed by any replica; the once-only rule as data."""
-    row = {"kind": kind, "key": key, "detail": detail or {}, "ref": "", "created_at": now or utcnow()}
+    row = {"kind": kind, "key": key, "detail": detail or {}, "ref": "",
+           "created_at": now or utcnow()}  # fmt: skip
     return insert_ignore(s, InsightSend, row, ["kind", "key"])
 
 

@@ -23,7 +23,7 @@ from tests.insights.helpers import ask, people
 from tests.ops.conftest import settings_for, write_library
 from tests.slack.conftest import SECRET, signed
 from tests.slack.ideas_helpers import command
-from tests.teams.conftest import PEOPLE, personal_message
+from tests.teams.conftest import CHANNEL, PEOPLE, channel_mention, personal_message
 
 STAFF, LEADERS, TEAMS_LEADERS = "USTAFF", "CLEADERS", "19:leaders@thread.tacv2"
 NOW = datetime.now(UTC).replace(hour=7, minute=40, second=0, microsecond=0)
@@ -202,16 +202,16 @@ async def test_gap_dms_reach_each_asker_once_a_week_after_a_reindex_adds_a_match
     assert "01:35" in json.dumps(card["blocks"])  # the session's card, at the moment
 
     # Another matching session the same week: nobody hears twice, even after a restart.
-    write_library(library, {"devices/carts.md":
-                            "# Share chromebooks fairly between classes with carts\n\nA rota.\n"})  # fmt: skip
+    carts = "# Share chromebooks fairly between classes with carts\n\nA rota.\n"
+    write_library(library, {"devices/carts.md": carts})
     _reindex(one, config, library, embedder)
     restarted = await _replica(start_app, config, embedder, datetime.now(UTC))
     assert await restarted.components.insights.jobs.close_gaps() == 0
     assert await one.components.insights.jobs.close_gaps() == 0
     assert all(len(t) == 1 for t in _gap_dms(fake_slack, connector).values())
     # A week later, a third one: each asker may hear again.
-    write_library(library, {"devices/part-two.md":
-                            "# Share chromebooks fairly between classes, part two\n\nMore.\n"})  # fmt: skip
+    more = "# Share chromebooks fairly between classes, part two\n\nMore.\n"
+    write_library(library, {"devices/part-two.md": more})
     _reindex(one, config, library, embedder)
     restarted.components.insights.jobs.clock = lambda: datetime.now(UTC) + timedelta(days=7)
     assert await restarted.components.insights.jobs.close_gaps() == 6
@@ -236,7 +236,7 @@ async def test_slash_insights_gives_staff_a_link_and_others_a_refusal(
     app = await start_app(settings(public_url=""), embedder=embedder)
     for user in (STAFF, "UTEACH"):
         await _slash(app, fake_slack, user, "insights")
-    await fake_slack.wait_for(lambda f: bool(f.of("respond:cmd-UTEACH") and f.of("respond:cmd-USTAFF")))
+    await fake_slack.wait_for(lambda f: all(f.of(f"respond:cmd-{u}") for u in (STAFF, "UTEACH")))
     [link] = fake_slack.of(f"respond:cmd-{STAFF}")
     assert link.params["response_type"] == "ephemeral"
     assert "http://localhost:3000/insights/signin?token=" in link.params["text"]
@@ -252,3 +252,16 @@ async def test_slash_insights_gives_staff_a_link_and_others_a_refusal(
     assert "/insights/signin?token=" in said[PEOPLE["staff"][1]]
     assert "Only central staff" in said[PEOPLE["teacher"][1]]
     assert "token=" not in said[PEOPLE["teacher"][1]]
+    # Asked in a channel, the link goes to the person's chat with Staffroom, never the channel.
+    staff, chat = PEOPLE["staff"]
+    async with app.session.post(
+        app.url("/api/messages"), json=channel_mention(connector.url, "insights", sender=staff)
+    ) as r:
+        assert r.status == 200
+    await app.components.teams.settle()
+    posts = connector.posts()
+    in_channel = [json.dumps(c.body) for c in posts if c.conversation.startswith(CHANNEL)]
+    assert len(in_channel) == 1 and "private chat" in in_channel[0]
+    assert "token=" not in in_channel[0]
+    links = [c for c in posts if c.conversation == chat and "token=" in json.dumps(c.body)]
+    assert len(links) == 2  # the one asked for in the chat, and the one asked for in the channel
