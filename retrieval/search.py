@@ -6,13 +6,14 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.embedder import Embedder
+from retrieval.hints import Hints, rerank
 from retrieval.ranking import (
     MODES,
     Mode,
@@ -180,9 +181,20 @@ class Searcher:
             )
 
     def search(
-        self, query: str, *, k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        prefer: Hints | None = None,
+        exclude: Iterable[str] = (),
     ) -> SearchResponse:
-        """The ``k`` best sessions for ``query``, each with its best moments."""
+        """The ``k`` best sessions for ``query``, each with its best moments.
+
+        ``prefer`` nudges sessions for the grades/subjects it names up (never a filter);
+        ``exclude`` leaves out sessions already shown ("another one").
+        """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         text = normalise_query(query)
@@ -193,7 +205,9 @@ class Searcher:
         live = self._live
         assert live is not None  # refresh raised otherwise
         timings: dict[str, float] = {}
-        ranked = self._rank(live, text, max(k, 0), filters, mode, timings)
+        ranked, vector = self._rank(
+            live, text, max(k, 0), filters, mode, timings, prefer, frozenset(exclude)
+        )
         timings["total"] = (time.perf_counter() - started) * 1000
         match = max((r.match for r, _ in ranked), default=0.0)
         return SearchResponse(
@@ -203,6 +217,7 @@ class Searcher:
             threshold=self.threshold,
             index_version=live.snapshot.version,
             timings_ms=timings,
+            vector=vector,
         )
 
     def _rank(
@@ -213,11 +228,14 @@ class Searcher:
         filters: Filters | None,
         mode: Mode,
         timings: dict[str, float],
-    ) -> list[tuple[SessionRank, SessionResult]]:
+        prefer: Hints | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[list[tuple[SessionRank, SessionResult]], np.ndarray | None]:
+        """The ranked sessions, and the query's vector (None when nothing was searched)."""
         snap, cfg = live.snapshot, self.config
         allowed = live.allowed_rows(filters)
         if k == 0 or not snap.chunks or (allowed is not None and len(allowed) == 0):
-            return []
+            return [], None
         clock = time.perf_counter()
         # Embedded in every mode: the cosine is part of "good match" even for keyword ranking.
         query_vec = self.embedder.embed_queries([text])[0]
@@ -243,14 +261,17 @@ class Searcher:
         clock = time.perf_counter()
         rows = np.array(sorted(candidates), dtype=np.int64)
         if len(rows) == 0:
-            return []
+            return [], query_vec
         dense = snap.vector_index.reconstruct(rows) @ query_vec
         coverage = raw[rows] / scale if scale > 0 else np.zeros(len(rows), dtype=np.float32)
-        ranked = rank_sessions(rows, dense, coverage, live.session_of, mode, cfg)[:k]
+        ranked = rank_sessions(rows, dense, coverage, live.session_of, mode, cfg)
+        if prefer or exclude:
+            ranked = rerank(ranked, snap.sessions, prefer, exclude)
+        ranked = ranked[:k]
         idf = snap.lexical.idf(snap.lexical.query_terms(text))
         results = [(r, self._result(snap, r, idf)) for r in ranked]
         timings["fuse"] = (time.perf_counter() - clock) * 1000
-        return results
+        return results, query_vec
 
     def _result(self, snap: Snapshot, rank: SessionRank, idf: dict[str, float]) -> SessionResult:
         moments = []
@@ -268,7 +289,9 @@ class Searcher:
                     page=chunk.page,
                 )
             )
-        return SessionResult(snap.sessions[rank.session_id], rank.score, tuple(moments))
+        return SessionResult(
+            snap.sessions[rank.session_id], rank.score, tuple(moments), match=rank.match
+        )
 
 
 def _mask(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:

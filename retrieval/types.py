@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class SessionResult:
     session: SessionMeta
     score: float
     moments: tuple[Moment, ...]
+    # The session's own "good match" evidence (best chunk cosine, see RankConfig), which
+    # grade/subject preferences never move; 0.0 when not computed.
+    match: float = 0.0
 
     @property
     def best(self) -> Moment:
@@ -87,3 +94,5 @@ class SearchResponse:
     threshold: float
     index_version: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    # The query's embedding, so judging the answer (retrieval.matching) need not embed it again.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
