@@ -137,7 +137,7 @@ def _print_summary(console, summary) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = _searcher(settings)
-    filters = _filters(args)
+    filters = searcher.check_filters(_filters(args))
     top = args.top or (JSON_TOP if args.json else TEXT_TOP)
     if args.question == "-":
         for line in sys.stdin:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedder import Embedder
-from retrieval.hints import Hints, rerank
+from retrieval.hints import Hints, check_filters, rerank
 from retrieval.ranking import (
     MODES,
     Mode,
@@ -179,6 +179,14 @@ class Searcher:
                 f"not {self.embedder.name!r}.",
                 hint="Run `staffroom ingest --full` after changing the model.",
             )
+
+    def check_filters(self, filters: Filters) -> Filters:
+        """``filters`` when every value is one the live library uses, else a clear InputError."""
+        if filters.is_empty():
+            return filters
+        self.refresh()
+        assert self._live is not None  # refresh raised otherwise
+        return check_filters(filters, self._live.snapshot.sessions.values())
 
     def search(
         self,
