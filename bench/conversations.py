@@ -235,7 +235,8 @@ def good_match_table(
         verdict = judge.assess(response, hints=read_hints(item.text))
         plain = searcher.search(item.text, k=3)
         before_shown = [r.session.session_id for r in plain.results] if plain.good_match else []
-        after_shown = [r.session.session_id for r in verdict.shown]
+        # shares are of good answers; a weak answer's "closest" sessions are counted apart
+        after_shown = [r.session.session_id for r in verdict.shown] if verdict.good_match else []
         rows.append(
             {
                 "q": item.text,

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from retrieval.embedder import Embedder
-from retrieval.followup import Context, QueryRewriter, TurnPlan, plan_turn, plan_turn_llm
+from retrieval.followup import (
+    Context,
+    QueryRewriter,
+    TurnPlan,
+    plan_turn,
+    plan_turn_llm,
+    topic_words,
+)
 from retrieval.hints import Hints
 from retrieval.matching import MatchJudge, Verdict
 from retrieval.types import Filters, SearchResponse
@@ -26,6 +33,7 @@ from retrieval.types import Filters, SearchResponse
 # tomorrow?") is not merged with the last question: it starts fresh. Short real follow-ups
 # score up to ~0.15 on their own ("how long does it take?"), so the bar sits well above.
 FOLLOW_UP_OFF_TOPIC = 0.20
+GUARD_WORDS = 3
 
 
 class PreferringRetriever(Protocol):
@@ -91,7 +99,9 @@ class ConversationSearch:
         return await asyncio.to_thread(self._finish, plan, context, filters)
 
     def _guard(self, text: str, plan: TurnPlan) -> TurnPlan:
-        if plan.kind == "new":
+        # Only a follow-up with a few words of its own can be a question about something else;
+        # "does that work online?" is not embedded twice.
+        if plan.kind == "new" or len(topic_words(text)) < GUARD_WORDS:
             return plan
         if float(self.judge.scope.scores([text])[0]) > FOLLOW_UP_OFF_TOPIC:
             return plan_turn(text, None)
