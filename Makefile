@@ -21,15 +21,18 @@ demo: setup
 	$(BIN)/staffroom ingest examples/library
 	$(BIN)/staffroom chat
 
+# The type check runs first: CI runs exactly `make test` (.ci/run), so it type-checks too.
 test: setup
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/speed.py
 
 clean:
-	rm -rf $(VENV) .staffroom .pytest_cache
+	rm -rf $(VENV) .staffroom .pytest_cache .mypy_cache

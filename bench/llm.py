@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.settings import Settings  # noqa: E402
-from retrieval.answer import GroundedAnswer, build_synthesizer  # noqa: E402
+from retrieval.answer import GroundedAnswer  # noqa: E402
 from retrieval.llm_budget import DailyTokenBudget  # noqa: E402
 from retrieval.llm_prompt import number_excerpts  # noqa: E402
+from retrieval.llm_setup import build_synthesizer  # noqa: E402
 from retrieval.types import Moment, SearchResponse, SessionMeta, SessionResult  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "bench" / "devset"

@@ -139,7 +139,7 @@ _CHILD = """
 import sys, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.reindex_watch import run_cli
+from bot.reindex.watch import run_cli
 from bot.settings import Settings
 from retrieval.embedder import FakeEmbedder
 
@@ -156,8 +156,8 @@ sys.exit(run_cli(settings, Path({library!r}), Slow()))
 
 def kill_reindex(tmp: Path, kills: int, seed: int = 7) -> dict[str, Any]:
     """SIGKILL a reindex child at random moments; check the index and the lock after each."""
-    from bot.flows import reindex_job as job
-    from bot.reindex_watch import run_cli
+    from bot.reindex import job
+    from bot.reindex.watch import run_cli
     from retrieval.snapshot import IndexRoot, Snapshot
     from store import Database, ReindexRun, acquire_lock, get_lock, release_lock
 

@@ -8,6 +8,7 @@ Sets, evaluated at the session level (ranked distinct session ids):
     python bench/quality.py --set devset --variants   # ablations of the ranking choices
     python bench/quality.py --calibrate       # score distributions behind DEFAULT_THRESHOLD
     python bench/quality.py --hnsw            # HNSW recall@10 vs exact on synthetic data
+    python bench/quality.py --rerank FOLDER   # also hybrid + a CrossEncoder re-ranker
 
 Indexes are built with the product pipeline (``ingest.pipeline.build_index``) when it exists,
 else with a simple heading-aware chunker. Embeddings are cached under /tmp between runs.
@@ -332,7 +333,7 @@ VARIANTS: dict[str, RankConfig] = {
 
 
 def run_set(name: str, library: Path, queries: list[Query], embedder, workdir: Path,
-            variants: bool, chunk_tokens: int = 0) -> tuple[dict, dict]:
+            variants: bool, chunk_tokens: int = 0, rerank: str = "") -> tuple[dict, dict]:
     index_root = workdir / name / "index"
     started = time.perf_counter()
     how = build_index(library, index_root, embedder, chunk_tokens=chunk_tokens)
@@ -346,6 +347,11 @@ def run_set(name: str, library: Path, queries: list[Query], embedder, workdir: P
     by_match = Searcher(index_root, embedder, config=RankConfig(support_weight=0.0, lexical_weight=m))
     modes["match"] = evaluate(by_match, queries, "hybrid")
     extra = {}
+    if rerank:
+        from retrieval.rerank import CrossEncoderReranker
+
+        reranked = Searcher(index_root, embedder, reranker=CrossEncoderReranker(rerank))
+        extra[f"hybrid + rerank {Path(rerank).name}"] = evaluate(reranked, queries, "hybrid")
     if variants:
         for label, cfg in VARIANTS.items():
             extra[label] = evaluate(Searcher(index_root, embedder, config=cfg), queries, "hybrid")
@@ -359,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", action="store_true", help="also score ranking ablations")
     parser.add_argument("--calibrate", action="store_true", help="print threshold calibration")
     parser.add_argument("--hnsw", action="store_true", help="measure HNSW recall vs exact")
+    parser.add_argument("--rerank", default="", help="a CrossEncoder folder to evaluate too")
     parser.add_argument("--chunk-tokens", type=int, default=0,
                         help="chunk body target in model tokens (default: ingest's own)")
     args = parser.parse_args(argv)
@@ -375,12 +382,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.set in ("all", "library") and (LIBRARY / "queries.yaml").exists():
             queries = load_library_queries()
             results["library"], variant_rows["library"] = run_set(
-                "library", LIBRARY, queries, embedder, work, args.variants, args.chunk_tokens)
+                "library", LIBRARY, queries, embedder, work, args.variants, args.chunk_tokens,
+                args.rerank)
         if args.set in ("all", "devset") and DEVSET.exists():
             docs, queries = load_devset()
             write_devset_library(docs, work / "devset-lib")
             results["devset"], variant_rows["devset"] = run_set(
-                "devset", work / "devset-lib", queries, embedder, work, args.variants, args.chunk_tokens)
+                "devset", work / "devset-lib", queries, embedder, work, args.variants, args.chunk_tokens,
+                args.rerank)
 
     print(f"{'set':<8} {'method':<22} {'nDCG@10':>8} {'R@5':>7} {'MRR@10':>7}  n")
     for name, modes in results.items():

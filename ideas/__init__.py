@@ -3,9 +3,17 @@
 Depends on `store` only; no chat code. Functions take the session first and never commit.
 """
 
-from ideas.engagement import add_comment, comment_counts, vote_counts, vote_tried, vote_try
+from ideas.engagement import (
+    add_comment,
+    comment_counts,
+    get_idea_with_history,
+    vote_counts,
+    vote_tried,
+    vote_try,
+)
 from ideas.export import export_csv
 from ideas.permissions import (
+    CachedGroup,
     GroupMembers,
     Roles,
     StaffDirectory,
@@ -14,7 +22,7 @@ from ideas.permissions import (
     require_admin,
     require_staff,
 )
-from ideas.pitch import PITCH_STEPS, DraftView, PitchDraftService, PitchStep, SummaryLine
+from ideas.pitch import PITCH_STEPS, DraftView, PitchDraftService, PitchStep
 from ideas.questions import (
     close_question,
     get_design_question,
@@ -26,7 +34,6 @@ from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import (
     find_by_review_ref,
     get_idea,
-    get_idea_with_history,
     list_ideas,
     mark_review_failed,
     mark_review_posted,
@@ -41,6 +48,7 @@ __all__ = [
     "PITCH_STEPS",
     "Action",
     "Actor",
+    "CachedGroup",
     "DraftView",
     "IdeaDetail",
     "PitchDraftService",
@@ -51,7 +59,6 @@ __all__ = [
     "GroupMembers",
     "check_staff",
     "Status",
-    "SummaryLine",
     "VoteCounts",
     "VoteResult",
     "add_comment",

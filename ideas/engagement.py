@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ideas.fields import clean
-from ideas.records import Actor, VoteCounts, VoteResult
+from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import get_idea
 from ideas.status import Status
 from staffroom_errors import IdeaError
-from store import Comment, Idea, Vote, utcnow
+from store import Comment, Idea, IdeaEvent, Vote, utcnow
 from store.upsert import insert_ignore
 
 KINDS = ("try", "tried")
@@ -126,3 +126,29 @@ def comment_counts(s: Session, idea_ids: Iterable[int]) -> dict[int, int]:
         )
         out.update({i: int(n) for i, n in rows})
     return out
+
+
+def get_idea_with_history(s: Session, idea_id: int) -> IdeaDetail:
+    """An idea with its audit trail, comments (oldest first), vote counts and outcomes."""
+    idea = get_idea(s, idea_id)
+    events = s.scalars(
+        sa.select(IdeaEvent).where(IdeaEvent.idea_id == idea_id).order_by(IdeaEvent.id)
+    )
+    comments = s.scalars(sa.select(Comment).where(Comment.idea_id == idea_id).order_by(Comment.id))
+    outcomes = s.scalars(
+        sa.select(Vote.outcome)
+        .where(
+            Vote.idea_id == idea_id,
+            Vote.kind == "tried",
+            Vote.outcome.is_not(None),
+            Vote.outcome != "",
+        )
+        .order_by(Vote.id)
+    )
+    return IdeaDetail(
+        idea=idea,
+        events=tuple(events),
+        comments=tuple(comments),
+        counts=vote_counts(s, [idea_id])[idea_id],
+        outcomes=tuple(o for o in outcomes if o),
+    )

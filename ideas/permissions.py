@@ -3,13 +3,15 @@
 ``Roles`` holds the ids configured in settings. A ``StaffDirectory`` answers "is this user staff?"
 for the flows; ``StaffRoster`` is the usual one: the configured ids plus, per platform, a group
 whose members count as staff (the composition root supplies e.g. a Slack user group). Nothing here
-knows any platform's API.
+knows any platform's API: ``CachedGroup`` caches whatever look-up a front-end provides.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +19,8 @@ from staffroom_errors import PermissionDenied
 
 STAFF_ONLY = "Only central staff can do that."
 ASK_ADMIN = "If you should be able to, ask your Staffroom admin to add you."
+CACHE_SECONDS = 300.0
+RETRY_SECONDS = 30.0  # after a failed look-up: soon, but not on every click
 
 
 def _ids(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -123,3 +127,42 @@ def require_admin(roles: Roles, platform: str, user_id: str) -> None:
         raise PermissionDenied(
             "Only Staffroom admins can do that.", hint="Ask your Staffroom admin for help."
         )
+
+
+class CachedGroup:
+    """``GroupMembers`` from a platform look-up (``fetch``), cached for ``ttl`` seconds.
+
+    ``fetch`` returns the members, or None when they cannot be read (then staff falls back to
+    the configured ids, and the look-up is tried again after ``RETRY_SECONDS``).
+    """
+
+    def __init__(
+        self,
+        group_id: str,
+        fetch: Callable[[str], Awaitable[frozenset[str] | None]],
+        *,
+        ttl: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.group_id, self._fetch, self._ttl, self._clock = group_id, fetch, ttl, clock
+        self._members: frozenset[str] = frozenset()
+        self._expires: float | None = None
+        self._lock = asyncio.Lock()  # one look-up at a time; the others reuse its answer
+
+    def cached(self) -> frozenset[str] | None:
+        if self._expires is None or self._clock() >= self._expires:
+            return None
+        return self._members
+
+    async def members(self) -> frozenset[str]:
+        known = self.cached()
+        if known is not None:
+            return known
+        async with self._lock:
+            known = self.cached()
+            if known is None:
+                fetched = await self._fetch(self.group_id)
+                known = fetched if fetched is not None else frozenset()
+                wait = self._ttl if fetched is not None else min(self._ttl, RETRY_SECONDS)
+                self._members, self._expires = known, self._clock() + wait
+            return known

@@ -74,15 +74,8 @@ class DraftView:
         return self.step is None
 
 
-@dataclass(frozen=True)
-class SummaryLine:
-    key: str
-    label: str
-    value: str
-
-
 class PitchDraftService:
-    """Start, answer, go back, skip, cancel, summarise and submit one user's pitch draft."""
+    """Start, answer, go back, skip, cancel and submit one user's pitch draft."""
 
     def __init__(self, s: Session, steps: Sequence[PitchStep] = PITCH_STEPS) -> None:
         self.s = s
@@ -105,10 +98,6 @@ class PitchDraftService:
         """The user's draft, or None when there is none."""
         draft = self.s.get(PitchDraft, (platform, user_id), populate_existing=True)
         return None if draft is None else self._view(draft)
-
-    def current_step(self, platform: str, user_id: str) -> PitchStep | None:
-        """The step to answer next; None at review. IdeaError without a draft."""
-        return self._view(self._draft(platform, user_id)).step
 
     # --- writing ---------------------------------------------------------------------
     def start(self, platform: str, user_id: str, *, question_id: int | None = None) -> DraftView:
@@ -184,17 +173,6 @@ class PitchDraftService:
         self.s.delete(draft)
         self.s.flush()
         return True
-
-    def summary(self, platform: str, user_id: str) -> list[SummaryLine]:
-        """The answers so far, in step order, as label/value lines for a confirmation card."""
-        answers = self._draft(platform, user_id).answers
-        lines = []
-        for step in self.steps:
-            value = answers.get(step.key)
-            if isinstance(value, Mapping):
-                value = value.get("text", "")
-            lines.append(SummaryLine(step.key, step.label, "" if value is None else str(value)))
-        return lines
 
     def submit(
         self,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ideas.fields import clean, clean_list
-from ideas.records import Actor, IdeaDetail
+from ideas.records import Actor
 from ideas.status import (
     ACTION_LABELS,
     ACTION_PAST,
@@ -284,34 +284,6 @@ def list_ideas(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(s.scalars(stmt))
-
-
-def get_idea_with_history(s: Session, idea_id: int) -> IdeaDetail:
-    """An idea with its audit trail, comments (oldest first), vote counts and outcomes."""
-    from ideas.engagement import vote_counts
-
-    idea = get_idea(s, idea_id)
-    events = s.scalars(
-        sa.select(IdeaEvent).where(IdeaEvent.idea_id == idea_id).order_by(IdeaEvent.id)
-    )
-    comments = s.scalars(sa.select(Comment).where(Comment.idea_id == idea_id).order_by(Comment.id))
-    outcomes = s.scalars(
-        sa.select(Vote.outcome)
-        .where(
-            Vote.idea_id == idea_id,
-            Vote.kind == "tried",
-            Vote.outcome.is_not(None),
-            Vote.outcome != "",
-        )
-        .order_by(Vote.id)
-    )
-    return IdeaDetail(
-        idea=idea,
-        events=tuple(events),
-        comments=tuple(comments),
-        counts=vote_counts(s, [idea_id])[idea_id],
-        outcomes=tuple(o for o in outcomes if o),
-    )
 
 
 def pending_review_posts(s: Session, max_attempts: int = MAX_REVIEW_POST_ATTEMPTS) -> list[Idea]:

@@ -28,7 +28,8 @@ _MIN_BUDGET = 32
 class TokenCounter(Protocol):
     """The part of an Embedder that chunking needs."""
 
-    max_tokens: int
+    @property
+    def max_tokens(self) -> int: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 

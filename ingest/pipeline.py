@@ -23,6 +23,7 @@ import numpy as np
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
 from ingest.changes import FileState, by_source, classify
 from ingest.chunking import ChunkSizes, chunk_file
+from ingest.flagging import flag_chunks, flagged_report, flags_info, needs_rescan
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
 from ingest.manifest import FileEntry, jsonable, scan, text_hash
@@ -139,6 +140,10 @@ class _Build:
             self._chunk(f, file_session[f.found.rel], all_sessions, prev_chunks)
         failed = [(f.found.rel, f.error) for f in files if f.error]
         chunks = [c for f in files for c in f.chunks]
+        rescan = previous is None or needs_rescan(previous.info)
+        read_now = {f.found.rel for f in files if f.parsed is not None}
+        chunks = flag_chunks(chunks, fresh=read_now, rescan=rescan)
+        sha_of = {f.found.rel: f.sha256 for f in files}
         if not chunks:
             first = f"{failed[0][0]}: {failed[0][1]}" if failed else "no text"
             raise LibraryError(f"Nothing in {self.library} could be indexed ({first}).")
@@ -167,9 +172,11 @@ class _Build:
             version=previous.version if previous else None,
             published=False,
             warnings=self.warnings,
+            flagged=flagged_report(chunks, sha_of, self.root.path),
         )
         unchanged = (
             previous is not None
+            and not rescan
             and not (summary.added or summary.changed or summary.removed or missing)
             and previous.info.get("ingest_key") == self.key
             and list(previous.chunks) == chunks
@@ -194,6 +201,7 @@ class _Build:
         vectors = assemble(hashes, missing, fresh, old)
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
+        info["flags"] = flags_info(chunks, sha_of)
         version = self._write(chunks, vectors, sessions, manifest, info)
         return replace(
             summary, version=version, published=True, seconds=time.perf_counter() - started

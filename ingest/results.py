@@ -40,6 +40,8 @@ class BuildSummary:
     version: str | None
     published: bool
     warnings: list[str] = field(default_factory=list)
+    # (path, what was found) per file with instruction-like passages no admin has cleared
+    flagged: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -56,4 +58,5 @@ class BuildSummary:
             "embedded": self.embedded,
             "tokens_embedded": self.tokens_embedded,
             "embed_seconds": round(self.embed_seconds, 3),
+            "flagged": [list(pair) for pair in self.flagged],
         }

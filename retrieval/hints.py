@@ -1,6 +1,6 @@
 """Grades and subjects a teacher mentions ("my 9th graders", "AP chem", "kinder"), as soft hints.
 
-Hints never filter: they nudge matching sessions up a little (``rerank``) and let an answer say
+Hints never filter: they nudge matching sessions up a little (``adjust``) and let an answer say
 when its best session was made for other grades (``grade_note`` → "(grades 6-12)"). Grades are
 sets of integers, 0 for kindergarten to 12, so any band a catalog uses ("K-2", "6-12", "K-12",
 "All grades", "7") can be compared with any grade a teacher names.
@@ -223,7 +223,7 @@ def fit(meta: SessionMeta, hints: Hints) -> float:
     return score
 
 
-def rerank(
+def adjust(
     ranked: Sequence[SessionRank],
     sessions: Mapping[str, SessionMeta],
     prefer: Hints | None = None,

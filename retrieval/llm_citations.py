@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 MAX_SENTENCES = 4
@@ -29,6 +29,11 @@ class CheckedText:
 
     text: str
     sources: tuple[int, ...]
+    unsupported: int = 0  # cited sentences dropped because ``supported`` refused them
+
+
+# (sentence, the excerpt numbers it cites) -> may it be shown? (retrieval/llm_support.py)
+SupportPredicate = Callable[[str, Sequence[int]], bool]
 
 
 def check_citations(
@@ -37,8 +42,13 @@ def check_citations(
     *,
     max_sentences: int = MAX_SENTENCES,
     max_chars: int = MAX_CHARS,
+    supported: SupportPredicate | None = None,
 ) -> CheckedText:
-    """Drop invalid citations and uncited sentences; renumber the rest 1..k by first use."""
+    """Drop invalid citations and uncited sentences; renumber the rest 1..k by first use.
+
+    With ``supported``, a cited sentence it refuses (its excerpts do not support it) is dropped.
+    """
+    unsupported = 0
     order: list[int] = []
     kept: list[str] = []
     length = 0
@@ -58,6 +68,10 @@ def check_citations(
         if not numbers or not re.search(r"\w", _GROUP.sub("", text)):
             del order[len(before) :]  # numbers first met in a dropped sentence stay unused
             continue
+        if supported is not None and not supported(text, tuple(numbers)):
+            del order[len(before) :]
+            unsupported += 1
+            continue
         if kept and length + 1 + len(text) > max_chars:
             del order[len(before) :]
             break
@@ -65,7 +79,7 @@ def check_citations(
         length += len(text) + (1 if len(kept) > 1 else 0)
         if len(kept) == max_sentences:
             break
-    return CheckedText(" ".join(kept), tuple(order))
+    return CheckedText(" ".join(kept), tuple(order), unsupported)
 
 
 def finished_part(raw: str) -> str:

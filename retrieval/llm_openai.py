@@ -15,6 +15,7 @@ from retrieval.answer import Citation, DeltaCallback, GroundedAnswer
 from retrieval.llm_budget import TokenBudget
 from retrieval.llm_citations import check_citations, finished_part
 from retrieval.llm_prompt import Excerpt, build_messages, number_excerpts
+from retrieval.llm_support import SupportCheck
 from retrieval.types import SearchResponse
 
 log = logging.getLogger(__name__)
@@ -69,13 +70,17 @@ class OpenAISynthesizer:
             _log_skip("daily_budget_spent", self.model)
             return None
         excerpts = number_excerpts(response)
+        if not excerpts:  # every top passage is withheld (flagged at ingest)
+            log.debug("llm skipped: no excerpt to offer", extra={"event": "llm_skipped"})
+            return None
         messages = build_messages(query, excerpts)
         valid = {e.number for e in excerpts}
+        support = SupportCheck(excerpts)
         prompt_chars = sum(len(m["content"]) for m in messages)
         started = time.perf_counter()
         try:
             done = await asyncio.wait_for(
-                self._complete(messages, valid, _DeltaSink(on_delta)), self.timeout
+                self._complete(messages, valid, support, _DeltaSink(on_delta)), self.timeout
             )
         except (TimeoutError, openai.APITimeoutError):
             self._spend(prompt_chars // 4)  # the server may bill a request we gave up on
@@ -96,7 +101,7 @@ class OpenAISynthesizer:
             done.completion_tokens if done.completion_tokens is not None else len(done.text) // 4
         )
         self._spend(prompt + completion)
-        checked = check_citations(done.text, valid)
+        checked = check_citations(done.text, valid, supported=support)
         log.info(
             "llm answer",
             extra={
@@ -107,6 +112,7 @@ class OpenAISynthesizer:
                 "total_tokens": prompt + completion,
                 "latency_ms": round(latency_ms, 1),
                 "citations": len(checked.sources),
+                "unsupported_dropped": checked.unsupported,
                 "shown": bool(checked.text),
             },
         )
@@ -122,11 +128,15 @@ class OpenAISynthesizer:
         )
 
     async def _complete(
-        self, messages: list[dict[str, str]], valid: set[int], sink: _DeltaSink
+        self,
+        messages: list[dict[str, str]],
+        valid: set[int],
+        support: SupportCheck,
+        sink: _DeltaSink,
     ) -> _Completion:
         if self._stream:
             try:
-                return await self._streamed(messages, valid, sink)
+                return await self._streamed(messages, valid, support, sink)
             except _STREAM_REJECTED as err:
                 log.info(
                     "llm streaming rejected; using plain completions",
@@ -148,11 +158,15 @@ class OpenAISynthesizer:
         )
 
     async def _streamed(
-        self, messages: list[dict[str, str]], valid: set[int], sink: _DeltaSink
+        self,
+        messages: list[dict[str, str]],
+        valid: set[int],
+        support: SupportCheck,
+        sink: _DeltaSink,
     ) -> _Completion:
-        stream = await self._client.chat.completions.create(
+        stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
             model=self.model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             max_tokens=self._max_tokens,
             temperature=0,
             stream=True,
@@ -170,7 +184,8 @@ class OpenAISynthesizer:
                     if choice.delta.content:
                         parts.append(choice.delta.content)
                 if sink.active:
-                    checked = check_citations(finished_part("".join(parts)), valid).text
+                    partial = finished_part("".join(parts))
+                    checked = check_citations(partial, valid, supported=support).text
                     if checked and checked != shown:
                         shown = checked
                         await sink.send(checked)

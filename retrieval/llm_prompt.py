@@ -41,13 +41,17 @@ class Excerpt:
 def number_excerpts(
     response: SearchResponse, *, sessions: int = 4, limit: int = 6
 ) -> tuple[Excerpt, ...]:
-    """Best moment of each top session first, then their second moments, up to ``limit``."""
+    """Best moment of each top session first, then their second moments, up to ``limit``.
+
+    Withheld moments (flagged passages no admin has cleared) are never offered to the model.
+    """
     top = response.results[:sessions]
+    offered = [[m for m in result.moments if not m.withheld] for result in top]
     picked: list[tuple[SessionMeta, Moment]] = []
     for rank in range(2):
-        for result in top:
-            if len(picked) < limit and len(result.moments) > rank:
-                picked.append((result.session, result.moments[rank]))
+        for result, moments in zip(top, offered, strict=True):
+            if len(picked) < limit and len(moments) > rank:
+                picked.append((result.session, moments[rank]))
     return tuple(Excerpt(i, s, m) for i, (s, m) in enumerate(picked, start=1))
 
 

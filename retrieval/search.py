@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -13,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedder import Embedder
-from retrieval.hints import Hints, check_filters, rerank
+from retrieval.flags import Clearances, flags_of, withheld_sources
+from retrieval.hints import Hints, adjust
+from retrieval.indexing import index_text
 from retrieval.ranking import (
     MODES,
     Mode,
@@ -22,9 +25,17 @@ from retrieval.ranking import (
     moment_rows,
     rank_sessions,
 )
+from retrieval.rerank import DEFAULT_CANDIDATES, Reranker
 from retrieval.snapshot import IndexRoot, Snapshot
 from retrieval.snippets import snippet
-from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
+from retrieval.types import (
+    Filters,
+    IndexInfo,
+    Moment,
+    SearchResponse,
+    SessionMeta,
+    SessionResult,
+)
 from staffroom_errors import IndexError_, InputError
 
 log = logging.getLogger(__name__)
@@ -112,11 +123,17 @@ class Searcher:
         config: RankConfig | None = None,
         refresh_s: float = REFRESH_S,
         clock: Callable[[], float] = time.monotonic,
+        reranker: Reranker | None = None,
+        rerank_candidates: int = DEFAULT_CANDIDATES,
     ) -> None:
         self.root = IndexRoot(index_root)
         self.embedder = embedder
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.config = config or RankConfig()
+        self.reranker = reranker
+        self.rerank_candidates = max(1, int(rerank_candidates))
+        self._clearances = Clearances(self.root.path)
+        self._withheld: tuple[str, frozenset[str]] = ("", frozenset())
         self._refresh_s = refresh_s
         self._clock = clock
         self._live: _Live | None = None
@@ -180,13 +197,23 @@ class Searcher:
                 hint="Run `staffroom ingest --full` after changing the model.",
             )
 
-    def check_filters(self, filters: Filters) -> Filters:
-        """``filters`` when every value is one the live library uses, else a clear InputError."""
-        if filters.is_empty():
-            return filters
+    def sessions(self) -> tuple[SessionMeta, ...]:
+        """Every session of the version searched now (loaded first if need be)."""
+        return tuple(self._loaded().snapshot.sessions.values())
+
+    def info(self) -> IndexInfo:
+        """The version searched now, after swapping to a newer published one if there is one.
+
+        Raises ``IndexError_`` when there is no usable index (what readiness checks).
+        """
+        self.refresh(force=True)
+        return self._loaded().snapshot.describe()
+
+    def _loaded(self) -> _Live:
         self.refresh()
-        assert self._live is not None  # refresh raised otherwise
-        return check_filters(filters, self._live.snapshot.sessions.values())
+        live = self._live
+        assert live is not None  # refresh raised otherwise
+        return live
 
     def search(
         self,
@@ -209,9 +236,7 @@ class Searcher:
         if not text:
             raise InputError("Ask a question, e.g. 'how do I run exit tickets?'")
         started = time.perf_counter()
-        self.refresh()
-        live = self._live
-        assert live is not None  # refresh raised otherwise
+        live = self._loaded()
         timings: dict[str, float] = {}
         ranked, vector = self._rank(
             live, text, max(k, 0), filters, mode, timings, prefer, frozenset(exclude)
@@ -273,28 +298,67 @@ class Searcher:
         dense = snap.vector_index.reconstruct(rows) @ query_vec
         coverage = raw[rows] / scale if scale > 0 else np.zeros(len(rows), dtype=np.float32)
         ranked = rank_sessions(rows, dense, coverage, live.session_of, mode, cfg)
-        if prefer or exclude:
-            ranked = rerank(ranked, snap.sessions, prefer, exclude)
-        ranked = ranked[:k]
+        if exclude:  # before a re-ranker spends its candidates on them
+            ranked = adjust(ranked, snap.sessions, exclude=exclude)
+        rerank_ms = 0.0
+        if self.reranker is not None and ranked:
+            started = time.perf_counter()
+            ranked = self._rerank(snap, text, ranked, max(k, self.rerank_candidates))
+            rerank_ms = timings["rerank"] = (time.perf_counter() - started) * 1000
+        if prefer:
+            ranked = adjust(ranked, snap.sessions, prefer)
         idf = snap.lexical.idf(snap.lexical.query_terms(text))
-        results = [(r, self._result(snap, r, idf)) for r in ranked]
-        timings["fuse"] = (time.perf_counter() - clock) * 1000
+        withheld = self._withheld_sources(snap)
+        results = [(r, self._result(snap, r, idf, withheld)) for r in ranked[:k]]
+        timings["fuse"] = (time.perf_counter() - clock) * 1000 - rerank_ms
         return results, query_vec
 
-    def _result(self, snap: Snapshot, rank: SessionRank, idf: dict[str, float]) -> SessionResult:
+    def _rerank(
+        self, snap: Snapshot, text: str, ranked: list[SessionRank], candidates: int
+    ) -> list[SessionRank]:
+        """The first ``candidates`` sessions in the reranker's order of their best passages."""
+        assert self.reranker is not None
+        head = ranked[:candidates]
+        passages = []
+        for rank in head:
+            chunk = snap.chunks[rank.rows[0]]
+            passages.append(index_text(chunk, snap.sessions[chunk.session_id]))
+        scores = self.reranker.score(text, passages)
+        order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+        return [dataclasses.replace(head[i], score=float(scores[i])) for i in order]
+
+    def _withheld_sources(self, snap: Snapshot) -> frozenset[str]:
+        """Files with flagged passages that no admin has cleared (re-read when cleared)."""
+        if not (snap.info.get("flags") or {}).get("files"):
+            return frozenset()  # nothing flagged (or an index built before flagging)
+        cleared = self._clearances.read()
+        key = f"{snap.version}|{sorted(cleared.items())}"
+        if self._withheld[0] != key:
+            self._withheld = (key, withheld_sources(flags_of(snap.info) or {}, cleared))
+        return self._withheld[1]
+
+    def _result(
+        self,
+        snap: Snapshot,
+        rank: SessionRank,
+        idf: dict[str, float],
+        withheld: frozenset[str] = frozenset(),
+    ) -> SessionResult:
         moments = []
         for row, score in moment_rows(rank, self.config):
             chunk = snap.chunks[row]
+            hidden = bool(chunk.flags) and chunk.source in withheld
             moments.append(
                 Moment(
                     chunk_id=chunk.chunk_id,
                     source=chunk.source,
-                    snippet=snippet(chunk.text, idf, stem=snap.lexical.stem),
+                    snippet="" if hidden else snippet(chunk.text, idf, stem=snap.lexical.stem),
                     score=float(score),
                     start=chunk.start,
                     end=chunk.end,
                     heading=chunk.heading,
                     page=chunk.page,
+                    withheld=hidden,
                 )
             )
         return SessionResult(

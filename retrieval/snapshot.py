@@ -33,7 +33,7 @@ import numpy as np
 
 from retrieval.indexing import index_text
 from retrieval.lexical import LexicalIndex
-from retrieval.types import Chunk, SessionMeta
+from retrieval.types import Chunk, IndexInfo, SessionMeta
 from retrieval.vector import VectorIndex
 from staffroom_errors import IndexError_
 
@@ -137,6 +137,9 @@ class Snapshot:
             )
         return cls(path, path.name, chunks, vectors, sessions, files, info, vector_index, lexical)
 
+    def describe(self) -> IndexInfo:
+        return IndexInfo.of(str(self.path), self.info, len(self.files))
+
 
 class IndexRoot:
     """The folder of index versions and the CURRENT pointer (``<data_dir>/index``)."""
@@ -185,6 +188,18 @@ class IndexRoot:
         """The live version's directory, or None before the first publish."""
         version = self.current_version()
         return None if version is None else self.path / version
+
+    def info(self) -> IndexInfo | None:
+        """The live version's facts without loading it; None before the first publish."""
+        current = self.current()
+        if current is None:
+            return None
+        try:
+            info = json.loads((current / _INFO).read_text(encoding="utf-8"))
+            files = json.loads((current / _FILES).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise IndexError_(f"The index in {current} is unreadable.", hint=_REBUILD_HINT) from err
+        return IndexInfo.of(str(current), info, len(files))
 
     def discard(self, build_dir: Path) -> None:
         """Delete an unpublished build directory."""

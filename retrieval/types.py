@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +40,12 @@ class Chunk:
     end: float | None = None
     heading: str = ""
     page: int | None = None
+    # Instruction-like text found at ingest (retrieval/flags.py): rule names, () when clean.
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.flags, tuple):  # a JSON list read back from chunks.jsonl
+            object.__setattr__(self, "flags", tuple(self.flags))
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class Moment:
     end: float | None = None
     heading: str = ""
     page: int | None = None
+    # A flagged passage no admin has cleared: ``snippet`` is "" and no LLM prompt gets it.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,3 +104,32 @@ class SearchResponse:
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     # The query's embedding, so judging the answer (retrieval.matching) need not embed it again.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """One published index version, as ``status`` shows it."""
+
+    version: str
+    path: str
+    sessions: int
+    chunks: int
+    files: int
+    model: str = ""  # the embedding model that built it
+    built_at: str = ""  # ISO time the version was written
+    library: str = ""  # the library folder it was built from
+
+    @classmethod
+    def of(cls, path: str, info: dict[str, Any], files: int) -> IndexInfo:
+        """From a version's ``info.json`` (and its number of files)."""
+        meta = info.get("snapshot") or {}
+        return cls(
+            version=path.rstrip("/").rsplit("/", 1)[-1],
+            path=path,
+            sessions=int(meta.get("sessions", 0)),
+            chunks=int(meta.get("chunks", 0)),
+            files=files,
+            model=str(info.get("model", "")),
+            built_at=str(meta.get("written_at", "")),
+            library=str(info.get("library", "")),
+        )

@@ -34,6 +34,7 @@ def claim_event(
     holder: str = "",
     work: Mapping[str, Any] | None = None,
     lease: timedelta = timedelta(seconds=30),
+    now: datetime | None = None,
 ) -> bool:
     """True the first time `key` is seen (across restarts and processes), False on a retry.
 
@@ -41,7 +42,7 @@ def claim_event(
     for `lease`, until `finish_event`; without, it is done at once. Claiming again as the same
     non-empty `holder` is True too, so a claim retried after a lost commit is not dropped.
     """
-    now = utcnow()
+    now = now or utcnow()
     inserted = insert_ignore(
         s,
         ProcessedEvent,
@@ -63,14 +64,25 @@ def claim_event(
     return row is not None and row.holder == holder
 
 
-def finish_event(s: Session, key: str) -> bool:
-    """Mark an open event answered (its work is dropped); True when it was open."""
+def finish_event(s: Session, key: str, result: Mapping[str, Any] | None = None) -> bool:
+    """Mark an open event done: its work is replaced by ``result`` (what was sent, if kept).
+
+    True when it was open.
+    """
     res = s.execute(
         sa.update(ProcessedEvent)
         .where(ProcessedEvent.event_key == key, ProcessedEvent.status == "open")
-        .values(status="done", work=None, lease_until=None)
+        .values(status="done", work=dict(result) if result is not None else None, lease_until=None)
     )
     return affected(res) == 1
+
+
+def event_result(s: Session, key: str) -> dict[str, Any] | None:
+    """What ``finish_event`` kept for a done event (None: open, unknown, or nothing kept)."""
+    row = s.get(ProcessedEvent, key, populate_existing=True)
+    if row is None or row.status != "done" or row.work is None:
+        return None
+    return dict(row.work)
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,7 @@ def take_stale_events(
     lease: timedelta = timedelta(seconds=30),
     max_attempts: int = 3,
     limit: int = 20,
+    now: datetime | None = None,
 ) -> list[OpenEvent]:
     """Open events whose lease ran out, now leased to `holder` (oldest first, at most `limit`).
 
@@ -100,7 +113,7 @@ def take_stale_events(
     instead: a message that kills whoever answers it must not go round the replicas forever.
     Only events of `platforms` are taken when given (those this replica can answer on).
     """
-    now = utcnow()
+    now = now or utcnow()
     query = sa.select(ProcessedEvent.event_key, ProcessedEvent.attempts).where(
         ProcessedEvent.status == "open", ProcessedEvent.lease_until < now
     )

@@ -120,6 +120,16 @@ def test_errors_are_one_line_without_traceback(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_setting_outside_its_choices_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STAFFROOM_TEAMS", "maybe")
+    monkeypatch.setenv("STAFFROOM_LOG_FORMAT", "JSON")  # case does not matter
+    code = cli.main(["status", "--data-dir", str(tmp_path / "data")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "STAFFROOM_TEAMS" in err and "'auto', 'on' or 'off'" in err
+    assert "STAFFROOM_LOG_FORMAT" not in err
+
+
 def test_empty_library_is_a_clear_error(tmp_path, monkeypatch, capsys, fake_embedder):
     monkeypatch.setattr(cli, "_embedder", lambda settings: fake_embedder)
     (tmp_path / "lib").mkdir()

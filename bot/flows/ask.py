@@ -17,10 +17,9 @@ from bot.records import QuestionEntry
 from retrieval.moments import deep_link, format_span
 from retrieval.types import Moment, SearchResponse, SessionResult
 
-NO_MATCH = (
-    "Nothing in the library covers that yet. Try other words, or ask your PD team: "
-    "I've noted the question so they can see what teachers are looking for."
-)
+NOTHING_FITS = "Nothing in the library covers that yet. Try other words, or ask your PD team"
+NOTED = ": I've noted the question so they can see what teachers are looking for."
+NO_MATCH = NOTHING_FITS + NOTED  # the one "nothing fits" wording, here and in `staffroom ask`
 SNIPPET_CHARS = 280
 
 
@@ -59,8 +58,21 @@ def answer_line(response: SearchResponse) -> str:
     return f"Start with “{top.session.title}”{where}{more}."
 
 
+def reply_for(
+    response: SearchResponse, question_id: int | None, top: int, notes: tuple[str, ...] = ()
+) -> Reply:
+    """The answer to a search: its sessions, or honestly nothing (noted when logged as a gap).
+
+    ``question_id`` is the logged question the feedback buttons vote on; None when the question
+    was not logged (``staffroom ask``): no buttons, and nothing claims it was noted.
+    """
+    if response.good_match and response.results:
+        return answer_reply(response, question_id, top, notes)
+    return no_match_reply(question_id, notes)
+
+
 def answer_reply(
-    response: SearchResponse, question_id: int, top: int, notes: tuple[str, ...]
+    response: SearchResponse, question_id: int | None, top: int, notes: tuple[str, ...]
 ) -> Reply:
     """The answer message for a response with a good match."""
     shown = response.results[:top]
@@ -76,18 +88,19 @@ def answer_reply(
         text="\n".join(lines),
         answer=line,
         cards=cards,
-        actions=feedback_actions(question_id),
+        actions=feedback_actions(question_id) if question_id is not None else (),
         kind="answer",
         question_id=question_id,
         notes=notes,
     )
 
 
-def no_match_reply(question_id: int, notes: tuple[str, ...]) -> Reply:
+def no_match_reply(question_id: int | None, notes: tuple[str, ...] = ()) -> Reply:
+    text = NO_MATCH if question_id is not None else NOTHING_FITS + "."
     return Reply(
-        text=NO_MATCH,
-        answer=NO_MATCH,
-        actions=feedback_actions(question_id),
+        text=text,
+        answer=text,
+        actions=feedback_actions(question_id) if question_id is not None else (),
         kind="no_match",
         question_id=question_id,
         notes=notes,

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 import ideas
 from bot.core import Turn
-from bot.flows.idea_views import IdeaDeps, in_session
+from bot.delivery import MessageRef
+from bot.flows.idea_views import IdeaDeps
 from bot.flows.pitch import PitchFlow
 from bot.messages import SAY, Action, Incoming, Reply
-from bot.outbox import message_ref
+from ideas import usecases as do
 from staffroom_errors import InputError
 from store import DesignQuestion
 
@@ -64,9 +62,7 @@ class QuestionDesk:
             await ideas.check_staff(
                 self.deps.directory, who.platform, who.user_id, "close design questions"
             )
-            q = await in_session(
-                self.deps.database, lambda s: ideas.close_question(s, int(close.group(1)))
-            )
+            q = await self.deps.db.run(do.close_design_question, int(close.group(1)))
             return [Reply(text=f"Design question #{q.id} is closed to new pitches.")]
         return None
 
@@ -75,19 +71,14 @@ class QuestionDesk:
             self.deps.directory, who.platform, who.user_id, "open design questions"
         )
         author = ideas.Actor(who.platform, who.user_id, who.user_name)
-        q = await in_session(
-            self.deps.database,
-            lambda s: _detached(s, ideas.open_question(s, text, author=author, deadline=deadline)),
-        )
+        q = await self.deps.db.run(do.open_design_question, author, text, deadline)
         where = self.deps.questions
         if where is None:
             note = "It isn't announced: no STAFFROOM_QUESTIONS_CHANNEL is set."
         else:
-            sent = await self.deps.outbox.send(where, announcement(q))
-            if sent.ok:
-                await in_session(
-                    self.deps.database, lambda s: ideas.set_announce_ref(s, q.id, sent.ref)
-                )
+            sent = await self.deps.delivery.send(where, announcement(q))
+            if sent.ref is not None:
+                await self.deps.db.run(ideas.set_announce_ref, q.id, sent.ref.key)
                 note = "I announced it in the questions channel."
             else:
                 note = f"I couldn't announce it ({sent.error}); invite me to the channel."
@@ -97,13 +88,10 @@ class QuestionDesk:
         if turn.intent.args.strip():
             return None  # "questions to ask during a read-aloud" goes to the library
 
-        def work(s: Session):
-            return [
-                f"#{q.id} {q.text}" + (f" (until {q.deadline.isoformat()})" if q.deadline else "")
-                for q in ideas.list_open_questions(s)
-            ]
-
-        lines = await in_session(self.deps.database, work)
+        lines = [
+            f"#{q.id} {q.text}" + (f" (until {q.deadline.isoformat()})" if q.deadline else "")
+            for q in await self.deps.db.run(ideas.list_open_questions)
+        ]
         if not lines:
             return [Reply(text="No design questions are open right now.", kind="questions")]
         return [
@@ -120,19 +108,9 @@ class QuestionDesk:
         where = self.deps.questions
         if where is None or incoming.platform != where.platform or not incoming.thread_id:
             return None
-        ref = message_ref(incoming.conversation_id, incoming.thread_id)
-
-        def work(s: Session):
-            # TODO(ideas): an ideas.find_question_by_announce_ref helper.
-            q = s.scalars(
-                sa.select(DesignQuestion).where(DesignQuestion.announce_ref == ref)
-            ).first()
-            if q is None:
-                return None
-            draft = ideas.PitchDraftService(s).get(incoming.platform, incoming.user_id)
-            return q.id, draft is not None
-
-        found = await in_session(self.deps.database, work)
+        ref = MessageRef(incoming.platform, incoming.conversation_id, incoming.thread_id).key
+        who = ideas.Actor(incoming.platform, incoming.user_id, incoming.user_name)
+        found = await self.deps.db.run(do.question_of_thread, ref, who)
         if found is None:
             return None
         question_id, has_draft = found
@@ -140,7 +118,3 @@ class QuestionDesk:
             return await self._pitch.resume(incoming)
         return await self._pitch.start(incoming, question_id)
 
-
-def _detached(s: Session, q: DesignQuestion) -> DesignQuestion:
-    s.expunge(q)
-    return q

@@ -5,9 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import ideas
 from bot.messages import SessionCard
 from retrieval.types import SessionMeta
+
+if TYPE_CHECKING:
+    from store import Database
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +70,14 @@ def _card(meta: SessionMeta) -> SessionCard:
         grades=meta.grade_bands,
         subjects=meta.subjects,
     )
+
+
+def ideas_of(database: Database) -> UserIdeas:
+    """ "Title — status" of a user's newest ideas, read from ``database``."""
+
+    def mine(platform: str, user_id: str) -> Sequence[str]:
+        with database.session() as s:
+            found = ideas.list_ideas(s, author=(platform, user_id), limit=10)
+            return [f"{idea.title} — {ideas.status_label(idea.status)}" for idea in found]
+
+    return mine

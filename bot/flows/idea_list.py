@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.orm import Session
-
 import ideas
 from bot.core import Turn
 from bot.flows.idea_views import (
@@ -13,12 +11,12 @@ from bot.flows.idea_views import (
     describe_card,
     engagement_actions,
     idea_card,
-    in_session,
     list_line,
     triage_actions,
 )
 from bot.forms import FormSpec, Values
 from bot.messages import SAY, Action, Form, FormField, Incoming, Reply
+from ideas import usecases as do
 
 LIST_LIMIT = 20
 STATUS_WORDS: dict[str, ideas.Status] = {
@@ -68,22 +66,17 @@ class IdeaBrowser:
         question_id: int | None = None,
         pending: bool = False,
     ) -> Reply:
-        def work(s: Session):
-            if pending:
-                found = ideas.pending_review_posts(s, max_attempts=2**31 - 1)[:LIST_LIMIT]
-            else:
-                found = ideas.list_ideas(s, status, author, question_id, limit=LIST_LIMIT)
-            counts = ideas.vote_counts(s, [i.id for i in found])
-            lines = [list_line(i, counts[i.id]) for i in found]
-            if pending:
-                lines = [
-                    f"{line} · {i.review_post_attempts} failed attempt(s)"
-                    + (f": {i.review_post_error}" if i.review_post_error else "")
-                    for line, i in zip(lines, found, strict=True)
-                ]
-            return lines, [i.id for i in found]
-
-        lines, ids = await in_session(self.deps.database, work)
+        found = await self.deps.db.run(
+            do.browse, status, author, question_id, pending=pending, limit=LIST_LIMIT
+        )
+        lines = [list_line(i, counts) for i, counts in found]
+        if pending:
+            lines = [
+                f"{line} · {i.review_post_attempts} failed attempt(s)"
+                + (f": {i.review_post_error}" if i.review_post_error else "")
+                for line, (i, _) in zip(lines, found, strict=True)
+            ]
+        ids = [i.id for i, _ in found]
         if not lines:
             return Reply(text=f"{heading}: none yet.", kind="ideas")
         buttons = tuple(Action(SAY, f"Open #{n}", f"idea {n}") for n in ids[:5])
@@ -108,28 +101,18 @@ class IdeaBrowser:
 
     async def show(self, who: Incoming, idea_id: int) -> Reply:
         staff = await self.deps.directory.is_staff(who.platform, who.user_id)
-
-        def work(s: Session):
-            detail = ideas.get_idea_with_history(s, idea_id)
-            idea = detail.idea
-            question = (
-                ideas.get_design_question(s, idea.question_id).text if idea.question_id else ""
-            )
-            history = [
-                f"{e.created_at:%Y-%m-%d} {ideas.status_label(e.from_status) if e.from_status else 'pitched'}"
-                f" → {ideas.status_label(e.to_status)}" + (f": {e.note}" if e.note else "")
-                for e in detail.events
-            ]
-            history += [f"💬 {c.author_name or c.author_id}: {c.text}" for c in detail.comments]
-            history += [f"✅ Tried it: {o}" for o in detail.outcomes]
-            card = idea_card(idea, detail.counts, question=question, full=True, history=history)
-            actions = engagement_actions(idea.id) + (triage_actions(idea) if staff else ())
-            merged = (
-                f" It was merged into idea #{idea.merged_into_id}." if idea.merged_into_id else ""
-            )
-            return card, actions, merged
-
-        card, actions, merged = await in_session(self.deps.database, work)
+        detail, question = await self.deps.db.run(do.detail, idea_id)
+        idea = detail.idea
+        history = [
+            f"{e.created_at:%Y-%m-%d} {ideas.status_label(e.from_status) if e.from_status else 'pitched'}"
+            f" → {ideas.status_label(e.to_status)}" + (f": {e.note}" if e.note else "")
+            for e in detail.events
+        ]
+        history += [f"💬 {c.author_name or c.author_id}: {c.text}" for c in detail.comments]
+        history += [f"✅ Tried it: {o}" for o in detail.outcomes]
+        card = idea_card(idea, detail.counts, question=question, full=True, history=history)
+        actions = engagement_actions(idea.id) + (triage_actions(idea) if staff else ())
+        merged = f" It was merged into idea #{idea.merged_into_id}." if idea.merged_into_id else ""
         return Reply(
             text=describe_card(card) + merged,
             answer=f"Idea #{card.number} · {card.status}.{merged}",
@@ -140,15 +123,8 @@ class IdeaBrowser:
 
     async def vote(self, who: Incoming, idea_id: int, *, tried: bool, outcome: str = "") -> Reply:
         voter = ideas.Actor(who.platform, who.user_id, who.user_name)
-
-        def work(s: Session):
-            if tried:
-                result = ideas.vote_tried(s, idea_id, voter, outcome or None)
-            else:
-                result = ideas.vote_try(s, idea_id, voter)
-            return result, ideas.get_idea(s, result.idea_id).title
-
-        result, title = await in_session(self.deps.database, work)
+        voted = await self.deps.db.run(do.vote, voter, idea_id, tried, outcome)
+        result, title = voted.result, voted.title
         counts, n = result.counts, result.idea_id
         moved = f" (#{idea_id} was merged into #{n})" if n != idea_id else ""
         if tried:

@@ -1,26 +1,21 @@
-"""What the idea flows share: their dependencies, a session runner, and ideas as neutral cards."""
+"""What the idea flows share: their dependencies and ideas as neutral cards."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import numpy as np
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 import ideas
+from bot.delivery import Address, Pipeline
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard
-from bot.outbox import Address, Outbox
+from ideas.similar import Embed
 from retrieval.moments import format_clock
 
 if TYPE_CHECKING:
     from bot.core import Retriever
-    from store import Database, Idea
-
-T = TypeVar("T")
-Embed = Callable[[list[str]], np.ndarray]
+    from store import Idea
+    from store.runner import Runner
 
 # Button labels in the review channel (the status machine's own labels are for sentences).
 TRIAGE_LABELS = {
@@ -43,8 +38,8 @@ SUMMARY_VALUE_CHARS = 300
 class IdeaDeps:
     """Everything the idea flows need, built once by the composition root."""
 
-    database: Database
-    outbox: Outbox
+    db: Runner  # every idea use-case runs through it: one transaction, retried while down
+    delivery: Pipeline
     roles: ideas.Roles = ideas.Roles()
     staff: ideas.StaffDirectory | None = None  # roles plus staff groups; None = roles only
     retriever: Retriever | None = None  # "Session X covers this at 12:31"
@@ -57,16 +52,6 @@ class IdeaDeps:
     def directory(self) -> ideas.StaffDirectory:
         """Who counts as staff: the composition root's directory, else the configured ids."""
         return self.staff if self.staff is not None else ideas.StaffRoster(self.roles)
-
-
-async def in_session(database: Database, work: Callable[[Session], T]) -> T:
-    """``work(s)`` in one transaction, in a worker thread (the event loop keeps acking)."""
-
-    def run() -> T:
-        with database.session() as s:
-            return work(s)
-
-    return await asyncio.to_thread(run)
 
 
 def channel_setting(value: str, default_platform: str = "slack") -> Address | None:

@@ -15,22 +15,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 import ideas
 from bot import intents
 from bot.core import Turn
-from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card, in_session
+from bot.delivery import Address
+from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card
 from bot.flows.pitch_form import check_pitch, pitch_answers, pitch_form, pitch_form_reply
 from bot.forms import FormSpec, Values
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard, Incoming, Reply
-from bot.outbox import Address
 from bot.records import StateStore, UserState
-from ideas.pitch import DraftView, flatten_answers
+from ideas import usecases as do
+from ideas.pitch import DraftView
 from ideas.similar import idea_text
 from retrieval.moments import format_clock
-from staffroom_errors import InputError, StaffroomError
-from store import DesignQuestion
+from staffroom_errors import StaffroomError
 
 log = logging.getLogger(__name__)
 
@@ -68,33 +66,25 @@ class PitchFlow:
             return await self._add_voice(turn, int(m.group(1)))
         if command in ("cancel", "stop"):
             return await self._cancel(turn)
-        if command == "back":
-            view = await self._svc(who, lambda svc: svc.back(who.platform, who.user_id))
-            return await self._show(who, view)
-        if command == "skip":
-            view = await self._svc(who, lambda svc: svc.skip(who.platform, who.user_id))
-            return await self._show(who, view)
+        if command in ("back", "skip"):
+            step = do.pitch_back if command == "back" else do.pitch_skip
+            return await self._show(who, await self.deps.db.run(step, _actor(who)))
         if command == "submit":
             return await self._submit(turn)
         return await self._answer(turn) if in_flow else None
 
     async def start(self, who: Incoming, question_id: int | None) -> list[Reply]:
         """A fresh draft (linked to a design question when given) and its first question."""
-        view = await self._svc(
-            who, lambda svc: svc.start(who.platform, who.user_id, question_id=question_id)
-        )
+        view, text = await self.deps.db.run(do.start_pitch, _actor(who), question_id)
         await self._enter(who)
         intro = "Let's pitch your idea. "
         if question_id is not None:
-            text = await in_session(
-                self.deps.database, lambda s: ideas.get_design_question(s, question_id).text
-            )
             intro = f"Let's pitch your idea for design question #{question_id}: “{text}”\n"
         return await self._privately(who, await self._show(who, view, intro))
 
     async def resume(self, who: Incoming) -> list[Reply]:
         """Pick the user's draft up where it stopped (or start one)."""
-        view = await self._svc(who, lambda svc: svc.get(who.platform, who.user_id))
+        view = await self.deps.db.run(do.draft_of, _actor(who))
         if view is None:
             return await self.start(who, None)
         await self._enter(who)
@@ -103,13 +93,7 @@ class PitchFlow:
     async def _answer(self, turn: Turn) -> list[Reply] | None:
         who = turn.incoming
         text = who.text.strip()  # as typed: line breaks and all
-
-        def work(svc: ideas.PitchDraftService) -> DraftView | None:
-            if svc.get(who.platform, who.user_id) is None:
-                return None
-            return svc.answer(who.platform, who.user_id, text)
-
-        view = await self._svc(who, work)
+        view = await self.deps.db.run(do.answer_pitch, _actor(who), text)
         if view is None:  # the draft went another way (sent as a form): leave the flow
             await self._clear(turn.state)
             return None
@@ -117,32 +101,19 @@ class PitchFlow:
 
     async def _cancel(self, turn: Turn) -> list[Reply]:
         who = turn.incoming
-        had = await self._svc(who, lambda svc: svc.cancel(who.platform, who.user_id))
+        had = await self.deps.db.run(do.cancel_pitch, _actor(who))
         await self._clear(turn.state)
         text = "Pitch cancelled: nothing was sent." if had else "You have no pitch in progress."
         return [Reply(text=text, kind="pitch")]
 
     async def _add_voice(self, turn: Turn, idea_id: int) -> list[Reply]:
         """Back an existing idea instead of pitching a new one; the draft becomes a comment."""
-        who = turn.incoming
-        actor = ideas.Actor(who.platform, who.user_id, who.user_name)
-
-        def work(s: Session):
-            svc = ideas.PitchDraftService(s)
-            draft = svc.get(who.platform, who.user_id)
-            result = ideas.vote_try(s, idea_id, actor)
-            if draft is not None and draft.answers.get("practice"):
-                said = f"{draft.answers.get('title', '')}\n{draft.answers['practice']}".strip()
-                ideas.add_comment(s, result.idea_id, author=actor, text=said[:2000])
-            svc.cancel(who.platform, who.user_id)
-            return result, ideas.get_idea(s, result.idea_id).title
-
-        result, title = await in_session(self.deps.database, work)
+        voted = await self.deps.db.run(do.add_voice, _actor(turn.incoming), idea_id)
         await self._clear(turn.state)
-        n = result.counts.try_count
+        n = voted.result.counts.try_count
         return [
             Reply(
-                text=f"Added your voice to idea #{result.idea_id} “{title}”: {n} "
+                text=f"Added your voice to idea #{voted.result.idea_id} “{voted.title}”: {n} "
                 f"{'person' if n == 1 else 'people'} would try it. Your notes are attached "
                 "to it as a comment, and no new idea was created.",
                 kind="pitch",
@@ -151,7 +122,7 @@ class PitchFlow:
 
     async def _submit(self, turn: Turn) -> list[Reply]:
         who = turn.incoming
-        view = await self._svc(who, lambda svc: svc.get(who.platform, who.user_id))
+        view = await self.deps.db.run(do.draft_of, _actor(who))
         if view is None:
             await self._clear(turn.state)
             return [Reply(text="You have no pitch in progress. Say “pitch” to start one.")]
@@ -160,23 +131,17 @@ class PitchFlow:
         answers = dict(view.answers)
         related = await self._covering(answers.get("title", ""), answers.get("practice", ""))
         vector = await self._embed(answers.get("title", ""), answers.get("practice", ""))
-
-        def work(s: Session):
-            idea = ideas.PitchDraftService(s).submit(
-                who.platform, who.user_id, author_name=who.user_name, related_sessions=related,
-                embedding=vector, embedding_model=self.deps.embed_model if vector is not None else "",
-            )  # fmt: skip
-            return idea.id, idea.title
-
-        idea_id, title = await in_session(self.deps.database, work)
+        done = await self.deps.db.run(
+            do.submit_pitch, _actor(who), related, vector, self.deps.embed_model
+        )
         await self._clear(turn.state)
-        return [await self._submitted(idea_id, title)]
+        return [await self._submitted(done)]
 
-    async def _submitted(self, idea_id: int, title: str) -> Reply:
-        await self._publish(idea_id)  # a failure leaves the post pending; the idea is saved
+    async def _submitted(self, done: do.Submitted) -> Reply:
+        await self._publish(done.idea_id)  # a failure leaves the post pending; the idea is saved
         return Reply(
-            text=f"🎉 Thank you! Your idea is #{idea_id}: “{title}”.\nWhat happens next: "
-            f"{NEXT_STEPS} See it any time with `idea {idea_id}`.",
+            text=f"🎉 Thank you! Your idea is #{done.idea_id}: “{done.title}”.\nWhat happens "
+            f"next: {NEXT_STEPS} See it any time with `idea {done.idea_id}`.",
             kind="submitted",
         )
 
@@ -240,26 +205,24 @@ class PitchFlow:
 
     # --- helpers ---------------------------------------------------------------------
 
-    async def _svc(self, who: Incoming, work: Callable[[ideas.PitchDraftService], Any]) -> Any:
-        return await in_session(self.deps.database, lambda s: work(ideas.PitchDraftService(s)))
-
     async def _enter(self, who: Incoming) -> None:
         """Route the user's next messages to the pitch (their other state is kept)."""
-        state = await asyncio.to_thread(self._states.load_state, who.platform, who.user_id)
-        await asyncio.to_thread(self._states.save_state, replace(state, flow=FLOW, step=""))
+        state = await self.deps.db.call(self._states.load_state, who.platform, who.user_id)
+        await self.deps.db.call(self._states.save_state, replace(state, flow=FLOW, step=""))
 
     async def _clear(self, state: UserState) -> None:
         if state.flow == FLOW:
-            await asyncio.to_thread(self._states.save_state, replace(state, flow="", step=""))
+            await self.deps.db.call(self._states.save_state, replace(state, flow="", step=""))
 
     async def _privately(self, who: Incoming, replies: list[Reply]) -> list[Reply]:
         """Outside a private chat, send the pitch questions to one and say so here."""
         private = who.private or who.surface in ("dm", "terminal")
-        if private or not self.deps.outbox.reaches(who.platform):
+        if private or not self.deps.delivery.reaches(who.platform):
             return replies
         to = Address.direct(who.platform, who.user_id)
         for reply in replies:
-            sent = await self.deps.outbox.send(to, replace(reply, ephemeral=False, in_thread=False))
+            reply = replace(reply, ephemeral=False, in_thread=False)
+            sent = await self.deps.delivery.send(to, reply)
             if not sent.ok:
                 log.warning("could not move %s's pitch to a DM: %s", who.user_id, sent.error)
                 return replies
@@ -288,14 +251,9 @@ class PitchFlow:
         if embed is None:
             return ()
         text = idea_text(title, practice)
-
-        def work(s: Session):
-            found = ideas.similar_ideas(s, text, embed, k=3, embed_model=self.deps.embed_model)
-            counts = ideas.vote_counts(s, [i.id for i, _ in found])
-            return tuple(idea_card(i, counts[i.id]) for i, _ in found)
-
         try:
-            return await in_session(self.deps.database, work)
+            found = await self.deps.db.run(do.similar_to, text, embed, self.deps.embed_model)
+            return tuple(idea_card(idea, counts) for idea, counts in found)
         except Exception:
             log.exception("similar-idea search failed")
             return ()
@@ -320,20 +278,11 @@ class PitchFlow:
         title, practice = answers["title"], answers["practice"]
         related = await self._covering(title, practice)
         vector = await self._embed(title, practice)
-        actor = ideas.Actor(who.platform, who.user_id, who.user_name)
-
-        def work(s: Session):
-            if question_id is not None and s.get(DesignQuestion, question_id) is None:
-                raise InputError(f"There is no design question #{question_id}.")
-            idea = ideas.submit_idea(
-                s, flatten_answers(answers), author=actor, question_id=question_id,
-                related_sessions=related, embedding=vector,
-                embedding_model=self.deps.embed_model if vector is not None else "",
-            )  # fmt: skip
-            return idea.id, idea.title
-
         try:
-            idea_id, title = await in_session(self.deps.database, work)
+            done = await self.deps.db.run(
+                do.submit_pitch_form, _actor(who), answers, question_id, related, vector,
+                self.deps.embed_model,
+            )  # fmt: skip
         except Exception as err:
             # A form has no draft behind it: give the teacher back what they typed.
             if not isinstance(err, StaffroomError):
@@ -346,7 +295,11 @@ class PitchFlow:
                     kind="error",
                 )
             ]
-        return [await self._submitted(idea_id, title)]
+        return [await self._submitted(done)]
+
+
+def _actor(who: Incoming) -> ideas.Actor:
+    return ideas.Actor(who.platform, who.user_id, who.user_name)
 
 
 def _command(text: str) -> str | None:

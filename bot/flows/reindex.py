@@ -10,7 +10,6 @@ the run happens in the foreground and the summary is the reply.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +18,9 @@ from typing import TYPE_CHECKING
 
 import ideas
 from bot.core import Turn
-from bot.flows import reindex_job as job
+from bot.delivery import Address, MessageRef, Pipeline
 from bot.messages import Incoming, Reply
-from bot.outbox import Address, Outbox
-from staffroom_errors import StaffroomError
-from store import latest_reindex_run
+from bot.reindex import job
 
 if TYPE_CHECKING:
     from retrieval.embedder import Embedder
@@ -40,7 +37,7 @@ class ReindexDeps:
     """What re-indexing needs, built once by the composition root."""
 
     database: Database
-    outbox: Outbox
+    delivery: Pipeline
     roles: ideas.Roles
     library: Path
     index_dir: Path
@@ -81,9 +78,9 @@ class ReindexFlow:
             raise
         if posted is None:  # nowhere to post progress: run now, the summary is the answer
             outcome = await self._execute(held, job.Tracker())
-            return [Reply(text=job.outcome_text(outcome, _live(self.deps.index_dir)))]
+            return [Reply(text=job.outcome_text(outcome, job.live_version(self.deps.index_dir)))]
         where, ref = posted
-        task = asyncio.create_task(self._run(held, where.platform, ref))
+        task = asyncio.create_task(self._run(held, ref))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         if who.surface == "command" or where.conversation_id != who.conversation_id:
@@ -96,10 +93,12 @@ class ReindexFlow:
             ]
         return []
 
-    async def _post_start(self, who: Incoming, held: job.Claim) -> tuple[Address, str] | None:
+    async def _post_start(
+        self, who: Incoming, held: job.Claim
+    ) -> tuple[Address, MessageRef] | None:
         """Post the progress message (in the conversation, else by DM); None when neither works."""
-        outbox = self.deps.outbox
-        if not outbox.reaches(who.platform):
+        delivery = self.deps.delivery
+        if not delivery.reaches(who.platform):
             return None
         first = Reply(text=f"Re-index #{held.run_id} started…", kind="progress", in_thread=True)
         direct = Address.direct(who.platform, who.user_id)
@@ -107,13 +106,13 @@ class ReindexFlow:
         if who.surface != "command" and who.conversation_id:
             places.insert(0, Address(who.platform, who.conversation_id, who.thread_id))
         for where in places:
-            sent = await outbox.send(where, first)
-            if sent.ok:
+            sent = await delivery.send(where, first)
+            if sent.ref is not None:  # the ref the platform returned: edits must use it
                 return where, sent.ref
             log.warning("could not post re-index progress to %s: %s", where, sent.error)
         return None
 
-    async def _run(self, held: job.Claim, platform: str, ref: str) -> None:
+    async def _run(self, held: job.Claim, ref: MessageRef) -> None:
         """The build in a thread; its progress message edited every few seconds, then summed up."""
         tracker = job.Tracker()
         work = asyncio.create_task(self._execute(held, tracker))
@@ -125,14 +124,14 @@ class ReindexFlow:
             text = tracker.text()
             if text != shown:
                 shown = text
-                await self.deps.outbox.update(platform, ref, Reply(text=text, kind="progress"))
+                await self.deps.delivery.update(ref, Reply(text=text, kind="progress"))
         try:
             outcome = work.result()
         except Exception:
             log.exception("re-index run %s crashed", held.run_id)
             outcome = job.Outcome(held.run_id, error="unexpected error")
-        text = job.outcome_text(outcome, _live(self.deps.index_dir))
-        sent = await self.deps.outbox.update(platform, ref, Reply(text=text, kind="summary"))
+        text = job.outcome_text(outcome, job.live_version(self.deps.index_dir))
+        sent = await self.deps.delivery.update(ref, Reply(text=text, kind="summary"))
         if not sent.ok:
             log.warning("could not post the summary of re-index run %s", held.run_id)
 
@@ -158,54 +157,5 @@ class ReindexFlow:
             return None
         who = turn.incoming
         ideas.require_admin(self.deps.roles, who.platform, who.user_id)
-        text = await asyncio.to_thread(status_text, self.deps.database, self.deps.index_dir)
+        text = await asyncio.to_thread(job.status_text, self.deps.database, self.deps.index_dir)
         return [Reply(text=text, kind="status", ephemeral=True)]
-
-
-def status_text(database: Database, index_dir: Path) -> str:
-    """Index version and size, and the last re-index with its outcome."""
-    facts = index_facts(index_dir)
-    if facts is None:
-        lines = ["No index yet: run `reindex` (or `staffroom ingest`)."]
-    else:
-        version, sessions, chunks = facts
-        lines = [f"Index {version}: {sessions} sessions, {chunks} chunks."]
-    with database.session() as s:
-        run = latest_reindex_run(s)
-        if run is None:
-            lines.append("No re-index has run from chat or `staffroom reindex` yet.")
-        else:
-            when = f"{run.started_at:%Y-%m-%d %H:%M} UTC"
-            lines.append(f"Last re-index #{run.id} by {run.started_by}, {when}: {run.status}.")
-            summary = run.summary or {}
-            if run.status == "succeeded" and summary:
-                lines.append(
-                    f"Added {summary.get('added', 0)} · changed {summary.get('changed', 0)} · "
-                    f"removed {summary.get('removed', 0)} · failed "
-                    f"{len(summary.get('failed') or [])}."
-                )
-            if run.error:
-                lines.append(f"Error: {run.error}")
-    return "\n".join(lines)
-
-
-def index_facts(index_dir: Path) -> tuple[str, int, int] | None:
-    """(version, sessions, chunks) of the published index, None before the first build."""
-    from retrieval.snapshot import IndexRoot
-
-    try:
-        current = IndexRoot(index_dir).current()
-        if current is None:
-            return None
-        # TODO(retrieval): a public IndexRoot.info(); info.json is written last, so it is whole.
-        info = json.loads((current / "info.json").read_text(encoding="utf-8"))
-        meta = info.get("snapshot", {})
-        return current.name, int(meta.get("sessions", 0)), int(meta.get("chunks", 0))
-    except (OSError, ValueError, StaffroomError):
-        log.warning("could not read the live index in %s", index_dir, exc_info=True)
-        return None
-
-
-def _live(index_dir: Path) -> str | None:
-    facts = index_facts(index_dir)
-    return facts[0] if facts else None

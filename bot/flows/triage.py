@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
 
 import ideas
 from bot.core import Turn
-from bot.flows.idea_views import (
-    IdeaDeps,
-    idea_card,
-    in_session,
-    triage_actions,
-)
+from bot.delivery import Address, Delivered, MessageRef
+from bot.flows.idea_views import IdeaDeps, idea_card, triage_actions
 from bot.forms import FormSpec, Values
 from bot.messages import Form, FormField, Incoming, Reply
-from bot.outbox import Address, Delivered, message_ref
+from ideas import usecases as do
+from ideas.usecases import IdeaState, Move
 from staffroom_errors import InputError
-from store import Idea, acquire_lock, release_lock
+from store import acquire_lock, release_lock
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +34,6 @@ WORDS = {
 }
 _COMMAND = re.compile(r"#?(\d+)\s+([\w-]+)(?:\s+from\s+([a-z_]+))?\s*(.*)", re.S | re.I)
 _TARGET = re.compile(r"(?:into\s+)?#?(\d+)\s*(.*)", re.S | re.I)
-
-
-@dataclass(frozen=True)
-class Move:
-    """A reviewer's parsed command."""
-
-    idea_id: int
-    action: ideas.Action
-    expected: str | None
-    note: str
-    merge_into: int | None = None
 
 
 def parse_move(args: str) -> Move | None:
@@ -68,9 +51,10 @@ def parse_move(args: str) -> Move | None:
     return Move(int(m.group(1)), action, m.group(3), rest, target)
 
 
-def review_reply(idea: Idea, counts: ideas.VoteCounts, question: str = "") -> Reply:
+def review_reply(state: IdeaState) -> Reply:
     """The review-channel post: the idea's summary and the buttons its status allows."""
-    card = idea_card(idea, counts, question=question)
+    idea = state.idea
+    card = idea_card(idea, state.counts, question=state.question)
     return Reply(
         text=f"New idea #{idea.id}: {idea.title} ({card.status})",
         answer=f"Idea #{idea.id} · {card.status}",
@@ -94,40 +78,45 @@ class ReviewDesk:
         review = self.deps.review
         if review is None:
             return Delivered(error="no_review_channel")
-        lock = f"review_post:{idea_id}"
+        lock, db = f"review_post:{idea_id}", self.deps.db
         try:
-            if not await in_session(
-                self.deps.database, lambda s: acquire_lock(s, lock, holder, POST_LOCK_TTL)
-            ):
+            if not await db.run(acquire_lock, lock, holder, POST_LOCK_TTL):
                 return Delivered(error="busy")
             try:
-                reply = await in_session(self.deps.database, lambda s: _pending_post(s, idea_id))
-                if reply is None:
+                state = await db.run(do.pending_review, idea_id)
+                if state is None:
                     return Delivered(error="already_posted")
-                sent = await self.deps.outbox.send(review, reply)
-                await in_session(self.deps.database, lambda s: _mark(s, idea_id, review, sent))
+                sent = await self.deps.delivery.send(review, review_reply(state))
+                ref = sent.ref.key if sent.ref is not None else ""
+                error = sent.error or "not_posted"
+                attempts = await db.run(
+                    do.record_review_post, idea_id, review.conversation_id, ref, error
+                )
+                if not ref:
+                    log.warning("review post for idea %s failed (%s), attempt %s",
+                                idea_id, error, attempts)  # fmt: skip
                 return sent
             finally:
-                await in_session(self.deps.database, lambda s: release_lock(s, lock, holder))
+                await db.run(release_lock, lock, holder)
         except Exception:
             log.exception("posting idea %s for review failed", idea_id)
             return Delivered(error="error")
 
     async def retry_pending(self, holder: str) -> int:
         """Post every pending idea (one replica at a time); returns how many went out."""
-        db = self.deps.database
+        db = self.deps.db
         if self.deps.review is None:
             return 0
-        if not await in_session(db, lambda s: acquire_lock(s, LOOP_LOCK, holder, POST_LOCK_TTL)):
+        if not await db.run(acquire_lock, LOOP_LOCK, holder, POST_LOCK_TTL):
             return 0
         try:
-            ids = await in_session(db, lambda s: [i.id for i in ideas.pending_review_posts(s)])
+            pending = await db.run(ideas.pending_review_posts)
             posted = 0
-            for idea_id in ids:
+            for idea_id in [i.id for i in pending]:
                 posted += (await self.publish(idea_id, holder)).ok
             return posted
         finally:
-            await in_session(db, lambda s: release_lock(s, LOOP_LOCK, holder))
+            await db.run(release_lock, LOOP_LOCK, holder)
 
     # --- decisions -------------------------------------------------------------------
 
@@ -141,35 +130,18 @@ class ReviewDesk:
     async def apply(self, who: Incoming, move: Move) -> list[Reply]:
         await ideas.check_staff(self.deps.directory, who.platform, who.user_id, "review ideas")
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
-
-        def work(s: Session):
-            before = ideas.get_idea(s, move.idea_id).status
-            idea = ideas.transition(
-                s,
-                move.idea_id,
-                move.action,
-                actor=actor,
-                note=move.note,
-                expected_status=move.expected,
-                merge_into=move.merge_into,
-            )
-            # A merge moves votes and comments: the target's post shows its new counts.
-            into = idea.merged_into_id if move.action == ideas.Action.MERGE else None
-            target = _snapshot(s, ideas.get_idea(s, into)) if into else None
-            return before, idea.status, _snapshot(s, idea), target
-
-        before, after, snap, target = await in_session(self.deps.database, work)
-        await self._announce(snap, actor, before, after, move.note)
-        if target is not None:
-            await self._refresh(target)
-        label = ideas.status_label(after)
+        moved = await self.deps.db.run(do.move, actor, move)
+        await self._announce(moved.idea, actor, moved.before, moved.after, move.note)
+        if moved.target is not None:  # a merge moved votes and comments: its counts changed
+            await self._refresh(moved.target)
+        label = ideas.status_label(moved.after)
         return [Reply(text=f"Done: idea #{move.idea_id} is now {label}.", ephemeral=True)]
 
     async def _announce(
-        self, snap: _Snapshot, actor: ideas.Actor, before: str, after: str, note: str
+        self, state: IdeaState, actor: ideas.Actor, before: str, after: str, note: str
     ) -> None:
         """Update the review post in place, note the change in its thread, tell the author."""
-        idea = snap.idea
+        idea = state.idea
         who = actor.name or actor.user_id
         change = (
             f"{who} moved #{idea.id} from {ideas.status_label(before)} "
@@ -180,11 +152,9 @@ class ReviewDesk:
         said = f"\nNote: {note}" if note else ""
         review = self.deps.review
         if review is not None and idea.review_ref:
-            outbox = self.deps.outbox
-            await outbox.update(review.platform, idea.review_ref, snap.post)
-            await outbox.send(
-                Address.thread_of(review.platform, idea.review_ref), Reply(change + said)
-            )
+            post = MessageRef.parse(review.platform, idea.review_ref)
+            await self.deps.delivery.update(post, review_reply(state))
+            await self.deps.delivery.send(Address.thread_of(post), Reply(change + said))
         dm = Reply(
             text=f"Your idea #{idea.id} “{idea.title}” is now {ideas.status_label(after)}."
             + (f" It was merged into idea #{idea.merged_into_id}." if idea.merged_into_id else "")
@@ -192,15 +162,18 @@ class ReviewDesk:
             kind="status_change",
             in_thread=False,
         )
-        sent = await self.deps.outbox.send(Address.direct(idea.author_platform, idea.author_id), dm)
+        sent = await self.deps.delivery.send(
+            Address.direct(idea.author_platform, idea.author_id), dm
+        )
         if not sent.ok:
             log.warning("could not tell the author of idea %s: %s", idea.id, sent.error)
 
-    async def _refresh(self, snap: _Snapshot) -> None:
+    async def _refresh(self, state: IdeaState) -> None:
         """Update an idea's review post in place (nothing to do before it is posted)."""
         review = self.deps.review
-        if review is not None and snap.idea.review_ref:
-            await self.deps.outbox.update(review.platform, snap.idea.review_ref, snap.post)
+        if review is not None and state.idea.review_ref:
+            post = MessageRef.parse(review.platform, state.idea.review_ref)
+            await self.deps.delivery.update(post, review_reply(state))
 
     # --- comments from the review thread ------------------------------------------------
 
@@ -209,26 +182,13 @@ class ReviewDesk:
         review = self.deps.review
         if review is None or incoming.platform != review.platform or not incoming.thread_id:
             return None
-        ref = message_ref(incoming.conversation_id, incoming.thread_id)
-        text = incoming.text.strip()
+        ref = MessageRef(incoming.platform, incoming.conversation_id, incoming.thread_id).key
         external = f"{incoming.platform}:{incoming.conversation_id}:{incoming.message_id}"
         author = ideas.Actor(incoming.platform, incoming.user_id, incoming.user_name)
-
-        def work(s: Session):
-            idea = ideas.find_by_review_ref(s, ref)
-            if idea is None:
-                return None
-            if text:
-                ideas.add_comment(
-                    s,
-                    idea.id,
-                    author=author,
-                    text=text,
-                    external_id=external if incoming.message_id else None,
-                )
-            return idea.id
-
-        found = await in_session(self.deps.database, work)
+        found = await self.deps.db.run(
+            do.comment_in_thread, ref, author, incoming.text.strip(),
+            external if incoming.message_id else None,
+        )  # fmt: skip
         return None if found is None else []
 
     # --- decline / merge forms ------------------------------------------------------------
@@ -254,39 +214,6 @@ class ReviewDesk:
         target = int(values.get("target", "").strip().lstrip("#"))
         move = Move(idea_id, ideas.Action.MERGE, status, values.get("note", "").strip(), target)
         return await self.apply(who, move)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """An idea and its review post, read inside the transaction that changed it."""
-
-    idea: Idea
-    post: Reply
-
-
-def _snapshot(s: Session, idea: Idea) -> _Snapshot:
-    counts = ideas.vote_counts(s, [idea.id])[idea.id]
-    question = ideas.get_design_question(s, idea.question_id).text if idea.question_id else ""
-    post = review_reply(idea, counts, question)
-    s.expunge(idea)  # read after the session closes
-    return _Snapshot(idea, post)
-
-
-def _pending_post(s: Session, idea_id: int) -> Reply | None:
-    idea = ideas.get_idea(s, idea_id)
-    if idea.review_post_status != "pending":
-        return None
-    return _snapshot(s, idea).post
-
-
-def _mark(s: Session, idea_id: int, review: Address, sent: Delivered) -> None:
-    if sent.ok:
-        ideas.mark_review_posted(s, idea_id, channel=review.conversation_id, ref=sent.ref)
-    else:
-        attempts = ideas.mark_review_failed(s, idea_id, sent.error)
-        log.warning(
-            "review post for idea %s failed (%s), attempt %s", idea_id, sent.error, attempts
-        )
 
 
 def _context(context: str) -> tuple[int, str | None]:

@@ -183,6 +183,33 @@ def form_view(form: Form, metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
+# What the asker can do when Slack refused to post their answer (explained to them in a DM).
+FIXABLE = {
+    "not_in_channel": "I'm not a member of <#{channel}>. Invite me with `/invite @Staffroom` "
+    "and ask again, or ask me here.",
+    "channel_not_found": "I can't see <#{channel}> (it may be private). Invite me with "
+    "`/invite @Staffroom` and ask again, or ask me here.",
+    "is_archived": "<#{channel}> is archived, so I can't answer there. Ask me here instead.",
+    "ratelimited": "Slack asked me to slow down, so my answer in <#{channel}> didn't go "
+    "through. Please ask again in a minute.",
+}
+
+
+def fix_hint(error: str, channel: str) -> str:
+    """How the asker can fix Slack's ``error`` in ``channel``; "" when they cannot."""
+    hint = FIXABLE.get(error, "")
+    return hint.format(channel=channel) if hint else ""
+
+
+def form_metadata(view: dict[str, Any]) -> tuple[str, str] | None:
+    """(form id, context) that ``form_view`` put in a modal; None for a modal not ours."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        return str(metadata["form"]), str(metadata.get("context", ""))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def form_values(view: dict[str, Any]) -> dict[str, str]:
     """{field key: typed text} from a submitted modal built by ``form_view``."""
     state = (view.get("state") or {}).get("values") or {}

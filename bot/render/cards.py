@@ -19,9 +19,11 @@ from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
     SAY,
+    SUBMIT_FORM,
     Action,
     Form,
     IdeaCard,
+    Pressed,
     Reply,
     SessionCard,
 )
@@ -33,10 +35,10 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
 MAX_CARD_BYTES = 40_000  # Teams' hard limit is ~100 KB per message; stay far below it
 MAX_TEXT = 4000
+MAX_SUMMARY = 2000
 MAX_TITLE = 200
 FEEDBACK_ACTIONS = frozenset({FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL})
 NOTE_ID = "staffroom_note"
-SUBMIT_FORM = "staffroom_submit_form"  # the verb of a form card's submit button (Teams only)
 FORM_KEYS = ("form_id", "context")  # what a form's submit carries besides the inputs
 MAX_HISTORY = 10
 _STYLES = {"primary": "positive", "danger": "destructive"}
@@ -68,6 +70,15 @@ def card(body: list[Card], actions: list[Card] | None = None) -> Card:
 def attachment(content: Card) -> dict[str, Any]:
     """The message attachment that carries one card."""
     return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def activity(content: Card, summary: str = "") -> dict[str, Any]:
+    """A message activity carrying one card; ``summary`` shows where cards cannot (notifications,
+    chat lists)."""
+    message: dict[str, Any] = {"type": "message", "attachments": [attachment(content)]}
+    if summary:
+        message["summary"] = clip(summary, MAX_SUMMARY)
+    return message
 
 
 def size(content: Card) -> int:
@@ -218,6 +229,31 @@ def form_values(data: dict[str, Any], form: Form) -> dict[str, str]:
 
 def note_block(note: str) -> Card:
     return {**text_block(escape(note), size="Small", isSubtle=True), "id": NOTE_ID}
+
+
+# --- a pressed button's answer (an Action.Execute invoke) -------------------------------------
+
+INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+STALE = "That button no longer works. Ask me again and use the new card."
+
+
+def pressed_card(pressed: Pressed) -> Card:
+    """The card that shows a press's answer (its note alone when there is nothing else)."""
+    if pressed.form is not None:
+        return form_card(pressed.form, values=dict(pressed.values), errors=dict(pressed.errors))
+    if pressed.card is not None:
+        return reply_card(pressed.card, note=pressed.note)
+    return text_card(pressed.note or STALE)
+
+
+def invoke_answer(pressed: Pressed | Card) -> dict[str, Any]:
+    """An ``AdaptiveCardInvokeResponse``: the card replacing the pressed one, or a short note."""
+    if isinstance(pressed, dict):
+        return {"statusCode": 200, "type": CONTENT_TYPE, "value": pressed}
+    if pressed.card is None and pressed.form is None:
+        text = STALE if pressed.stale else pressed.note
+        return {"statusCode": 200, "type": INVOKE_MESSAGE, "value": text}
+    return {"statusCode": 200, "type": CONTENT_TYPE, "value": pressed_card(pressed)}
 
 
 def text_card(text: str) -> Card:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.grounded import Grounded, citation_line, where
 from bot.messages import Reply
-from bot.render import blocks
+from bot.render import blocks, cards
 from retrieval.answer import Citation
 
 CITATIONS_BLOCK = "staffroom_citations"
@@ -37,6 +37,12 @@ def slack_message(grounded: Grounded) -> dict[str, Any]:
         "text": blocks.clip(blocks.escape(reply.text), blocks.MAX_FALLBACK),
         "blocks": [body[0], cited, *body[1:]],
     }
+
+
+def teams_message(reply: Reply, cited: tuple[Citation, ...] = ()) -> dict[str, Any]:
+    """A reply as a Teams message activity: its card, the answer's citations as small print."""
+    reply = teams_reply(Grounded(reply, cited))
+    return cards.activity(cards.reply_card(reply), reply.text)
 
 
 def teams_reply(grounded: Grounded) -> Reply:

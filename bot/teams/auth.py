@@ -1,11 +1,8 @@
 """Bot Framework authentication: who may post activities to us, and how we post back.
-
-``ConfigurationBotFrameworkAuthentication`` reads a configuration object by attribute name;
-``BotConfig`` is that object, built from ``Settings``. With no app id and no password the
-adapter runs in the no-auth local mode the Bot Framework Emulator uses. Any failure to
-authenticate a request (a missing header, a token that is not a JWT, a bad signature) becomes a
-``PermissionError``, which the front-end answers with 401 before anything runs.
-"""
+``BotConfig`` is what botbuilder's configuration-driven authentication reads, built from
+``Settings``; with no app id and no password it runs in the no-auth local mode the Bot Framework
+Emulator uses. Every failure to authenticate a request (no header, a token that is not a JWT, a
+bad signature) is a ``PermissionError``: the front-end answers 401 before anything runs."""
 
 from __future__ import annotations
 
@@ -15,13 +12,7 @@ from typing import TYPE_CHECKING
 
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
-from botframework.connector.auth import (
-    AuthenticateRequestResult,
-    BotFrameworkAuthentication,
-    ClaimsIdentity,
-    ConnectorFactory,
-    UserTokenClient,
-)
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -31,8 +22,6 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BotConfig:
-    """The attributes botbuilder's configuration-driven authentication reads."""
-
     APP_ID: str = ""
     APP_PASSWORD: str = ""
     APP_TENANTID: str = ""
@@ -42,13 +31,9 @@ class BotConfig:
     TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BotConfig:
-        return cls(
-            APP_ID=settings.microsoft_app_id,
-            APP_PASSWORD=settings.microsoft_app_password,
-            APP_TENANTID=settings.microsoft_app_tenant_id,
-            APP_TYPE=settings.microsoft_app_type or "MultiTenant",
-        )
+    def from_settings(cls, s: Settings) -> BotConfig:
+        return cls(s.microsoft_app_id, s.microsoft_app_password, s.microsoft_app_tenant_id,
+                   s.microsoft_app_type)  # fmt: skip
 
     @property
     def local(self) -> bool:
@@ -57,20 +42,17 @@ class BotConfig:
 
 
 def authentication(config: BotConfig) -> BotFrameworkAuthentication:
-    return StrictAuthentication(ConfigurationBotFrameworkAuthentication(config))
+    return StrictAuthentication(config)
 
 
-class StrictAuthentication(BotFrameworkAuthentication):
-    """Delegates to botbuilder; every authentication failure is a ``PermissionError``."""
-
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
-        self._inner = inner
+class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's authentication; every failure to authenticate is a ``PermissionError``."""
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
         try:
-            return await self._inner.authenticate_request(activity, auth_header)
+            return await super().authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as err:  # jwt decode errors, key fetch failures, ...
@@ -81,15 +63,3 @@ class StrictAuthentication(BotFrameworkAuthentication):
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
         raise PermissionError("streaming connections are not served")
-
-    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._inner.create_connector_factory(claims_identity)
-
-    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
-
-    def get_originating_audience(self) -> str:
-        return self._inner.get_originating_audience()
-
-    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)

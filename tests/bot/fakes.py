@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from retrieval.types import Filters, Moment, SearchResponse, SessionMeta, SessionResult
+from bot.delivery import Address, Delivered, MessageRef
+from bot.messages import Reply
+from retrieval.answer import Citation
+from retrieval.types import (
+    Filters,
+    IndexInfo,
+    Moment,
+    SearchResponse,
+    SessionMeta,
+    SessionResult,
+)
 from staffroom_errors import RetrievalError
+from store.base import utcnow
 
 SESSIONS = (
     SessionMeta(
@@ -70,6 +82,12 @@ class FakeRetriever:
         self.gate = threading.Event()
         return self.gate
 
+    def sessions(self) -> tuple[SessionMeta, ...]:
+        return SESSIONS
+
+    def info(self) -> IndexInfo:
+        return IndexInfo("v1", "", sessions=len(SESSIONS), chunks=len(SESSIONS), files=1)
+
     def search(self, query: str, *, k: int = 5, filters: Filters | None = None) -> SearchResponse:
         self.queries.append(query)
         self.started.set()
@@ -97,9 +115,11 @@ class HeldLedger:
 
         self._inner = SqlRecords(db)
         self.release = threading.Event()
+        self.claiming = threading.Event()  # a claim is waiting for ``release``
         self.claims: list[str] = []
 
     def claim_event(self, key: str, platform: str, **kwargs: Any) -> bool:
+        self.claiming.set()
         assert self.release.wait(timeout=30), "test never released the ledger"
         self.claims.append(key)
         return self._inner.claim_event(key, platform, **kwargs)
@@ -122,3 +142,47 @@ async def wait_for_status(db: Any, key: str, status: str, timeout: float = 10.0)
                 return
         assert time.monotonic() < deadline, f"{key} never became {status}"
         await asyncio.sleep(0.05)
+
+
+class RecordingCourier:
+    def __init__(self) -> None:
+        self.sent: list[tuple[Address, Reply]] = []
+        self.updated: list[tuple[MessageRef, Reply]] = []
+
+    async def send(self, to: Address, reply: Reply) -> Delivered:
+        self.sent.append((to, reply))
+        where = to.conversation_id or to.user_id
+        return Delivered(ref=MessageRef(to.platform, where, f"{len(self.sent)}.0"))
+
+    async def update(
+        self, ref: MessageRef, reply: Reply, citations: Sequence[Citation] = ()
+    ) -> Delivered:
+        self.updated.append((ref, reply))
+        return Delivered(ref=ref)
+
+    def streams(self, ref: MessageRef) -> bool:
+        return False
+
+
+class Clock:
+    """The time the delivery ledger sees; tests move it instead of waiting for leases."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def replica(db: Any, lease: float = 0.2, clock: Clock | None = None) -> tuple[Any, RecordingCourier]:
+    """A core whose delivery ledger runs on ``clock``, delivering to Slack through a recorder."""
+    from bot.core import Core
+    from bot.records import SqlRecords
+
+    core = Core(FakeRetriever(), SqlRecords(db, clock=clock or Clock()), answer_lease=lease)
+    courier = RecordingCourier()
+    core.delivery.register("slack", courier)
+    return core, courier

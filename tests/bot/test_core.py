@@ -8,6 +8,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 
 from bot.core import EMPTY_HINT, TRY_AGAIN, Core, Turn
+from bot.delivery import MessageRef
 from bot.messages import FEEDBACK_HELPFUL, Incoming, Reply
 from bot.records import SqlRecords, UserState
 from retrieval.answer import GroundedAnswer
@@ -84,7 +85,7 @@ async def test_unexpected_failures_are_logged_and_the_user_is_asked_to_try_again
     assert reply.text == TRY_AGAIN
     assert any("faiss exploded" in (r.exc_text or "") for r in caplog.records)
     # The bot is not dead: the next question is answered.
-    core._retriever = FakeRetriever()
+    core.answers.retriever = FakeRetriever()
     [again] = await core.handle(ASK)
     assert again.kind == "answer"
     core.close()
@@ -127,7 +128,7 @@ async def test_registered_intents_and_their_flows_route_to_their_handlers(core):
 
     async def pitch(turn: Turn) -> list[Reply]:
         seen.append((turn.intent.name, turn.intent.args))
-        await core._db(core.records.save_state, replace(turn.state, flow="pitch", step="title"))
+        await core.db.call(core.records.save_state, replace(turn.state, flow="pitch", step="title"))
         return [Reply(text="What's your idea called?")]
 
     core.register("pitch", pitch, help="Pitch a practice: `pitch`")
@@ -154,32 +155,32 @@ class _Synth:
         return GroundedAnswer(self.text, (), 10, "fake", 1.0)
 
 
-async def test_refine_replaces_the_answer_line_with_a_synthesized_one(sqlite_db):
+async def test_ground_replaces_the_answer_line_with_a_synthesized_one(sqlite_db):
     core = Core(
         FakeRetriever(), SqlRecords(sqlite_db), synthesizer=_Synth("Sort tickets into 3 piles [1].")
     )
     [reply] = await core.handle(ASK)
-    refined = await core.refine(reply)
-    assert refined is not None and refined.answer == "Sort tickets into 3 piles [1]."
-    assert refined.cards == reply.cards
-    assert await core.refine(reply) is None  # only once
+    grounded = await core.ground(reply)
+    assert grounded is not None and grounded.reply.answer == "Sort tickets into 3 piles [1]."
+    assert grounded.reply.cards == reply.cards
+    assert await core.ground(reply) is None  # only once
     core.close()
 
 
-async def test_refine_keeps_the_extractive_answer_when_the_synthesizer_declines(sqlite_db):
+async def test_ground_keeps_the_extractive_answer_when_the_synthesizer_declines(sqlite_db):
     core = Core(FakeRetriever(), SqlRecords(sqlite_db), synthesizer=_Synth(None))
     [reply] = await core.handle(ASK)
-    assert await core.refine(reply) is None
+    assert await core.ground(reply) is None
     core.close()
 
 
 async def test_records_work_on_sqlite_and_postgres(db: Database):
     records = SqlRecords(db)
     core = Core(FakeRetriever(), records)
-    assert await core.claim("slack:Ev1", "slack") is True
-    assert await core.claim("slack:Ev1", "slack") is False
+    assert await core.delivery.claim("slack:Ev1", "slack") is True
+    assert await core.delivery.claim("slack:Ev1", "slack") is False
     [reply] = await core.handle(ASK)
-    await core.attach_reply(reply.question_id, "C1:222.2")
+    await core.delivery.attach(reply.question_id, MessageRef.parse("slack", "C1:222.2"))
     await core.feedback(ASK, reply.question_id, True)
     with db.session() as s:
         question = s.get(Question, reply.question_id)

@@ -17,7 +17,7 @@ def _recorder(core, name, seen, *, decline=False):
     async def handler(turn: Turn) -> list[Reply] | None:
         seen.append((name, turn.intent.args))
         if name == "pitch" and turn.intent.args == "":
-            await core._db(core.records.save_state, replace(turn.state, flow="pitch"))
+            await core.db.call(core.records.save_state, replace(turn.state, flow="pitch"))
         return None if decline else [Reply(text=name)]
 
     return handler

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.settings import Settings
-from retrieval.answer import ExtractiveAnswerer, build_synthesizer
+from retrieval.answer import ExtractiveAnswerer
 from retrieval.llm_budget import DailyTokenBudget
+from retrieval.llm_setup import build_synthesizer
 from retrieval.types import Moment, SearchResponse, SessionMeta, SessionResult
 from staffroom_errors import ConfigError
 from tests.llm.conftest import response_of

@@ -80,12 +80,15 @@ async def test_invented_citation_numbers_are_removed(
     fake_openai: FakeOpenAI, make_synth, response: SearchResponse
 ) -> None:
     fake_openai.script(
-        Script("Sort tickets into piles [1][7]. Use the district rubric [12]. Regroup [2, 9].")
+        Script(
+            "Sort tickets into piles [1][7]. Use the district rubric [12]. "
+            "Start class with recall questions [2, 9]."
+        )
     )
     answer = await make_synth().answer("exit tickets?", response)
 
     assert answer is not None
-    assert answer.text == "Sort tickets into piles [1]. Regroup [2]."
+    assert answer.text == "Sort tickets into piles [1]. Start class with recall questions [2]."
     assert [c.chunk_id for c in answer.citations] == ["s1/transcript.vtt#0", "s2/transcript.vtt#0"]
 
 

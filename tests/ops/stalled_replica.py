@@ -13,12 +13,12 @@ from aiohttp import web
 
 from bot.app import Components
 from bot.core import Core
+from bot.delivery.contacts import Contacts
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.teams.refs import SqlConversationRefs
 from store import Database
 from tests.bot.fakes import FakeRetriever
 from tests.slack.conftest import SECRET
@@ -36,7 +36,7 @@ def main(db_url: str, slack_api: str, connector: str, port: int) -> None:
         core,
         authentication(BotConfig()),  # no-auth local mode; token checks live in tests/teams
         app_id="",
-        refs=SqlConversationRefs(database),
+        contacts=Contacts(database, "teams"),
         service_url=connector,
     )
     components = Components(core=core, database=database, slack=slack, teams=teams)

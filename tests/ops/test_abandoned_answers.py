@@ -2,8 +2,8 @@
 
 The first replica is a real separate process serving real HTTP (``stalled_replica``): it acks a
 signed Slack mention and a Teams message, claims them, and is SIGKILLed while searching. The
-second replica, in this process, drops Slack's retry (the claim is taken) and then, once the
-lease has run out, answers both through the real slack_sdk / botbuilder clients, late, in the
+second replica, in this process, drops Slack's retry (the claim is taken) and then, its clock past
+the lease, answers both through the real slack_sdk / botbuilder clients, late, in the
 right thread, exactly once. On SQLite and PostgreSQL.
 """
 
@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -25,15 +26,15 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Components
 from bot.core import Core
-from bot.inflight import LATE_NOTE
+from bot.delivery import LATE_NOTE
+from bot.delivery.contacts import Contacts
 from bot.records import SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.teams.refs import SqlConversationRefs
-from bot.teams.sender import Sender
-from store import Database, ProcessedEvent, Question
+from bot.teams.courier import TeamsCourier
+from store import Database, ProcessedEvent, Question, utcnow
 from store.migrate import upgrade
 from tests.bot.fakes import FakeRetriever
 from tests.ops.stalled_replica import LEASE
@@ -108,7 +109,11 @@ async def test_a_killed_replicas_acknowledged_messages_are_answered_by_another(d
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=10)
 
-            core = Core(FakeRetriever(), SqlRecords(db), answer_lease=LEASE)
+            # The survivor's clock is past the dead replica's lease: nothing waits for it.
+            def later() -> datetime:
+                return utcnow() + timedelta(seconds=LEASE + 0.2)
+
+            core = Core(FakeRetriever(), SqlRecords(db, clock=later), answer_lease=LEASE)
             slack = SlackFrontEnd(
                 core, signing_secret=SECRET, token="xoxb-test", api_url=slack_api.api_url
             )
@@ -117,9 +122,11 @@ async def test_a_killed_replicas_acknowledged_messages_are_answered_by_another(d
                 core,
                 auth,
                 app_id="",
-                refs=SqlConversationRefs(db),
+                contacts=Contacts(db, "teams"),
                 service_url="http://127.0.0.1:9/unused",  # the claim carries the real one
-                sender=Sender(auth, "", backoff=0.01),
+                courier=TeamsCourier(
+                    auth, "", Contacts(db, "teams"), "http://127.0.0.1:9/unused", backoff=0.01
+                ),
             )
             survivor = Components(core=core, database=db, slack=slack, teams=teams)
             server = TestServer(build_web_app(survivor), host="127.0.0.1", port=0)
@@ -131,9 +138,8 @@ async def test_a_killed_replicas_acknowledged_messages_are_answered_by_another(d
             ) as r:
                 assert r.status == 200
 
-            await asyncio.sleep(LEASE + 0.2)
-            assert await core.recover() == 2
-            assert await core.recover() == 0
+            assert await core.delivery.recover() == 2
+            assert await core.delivery.recover() == 0
             await server.close()
 
         [post] = slack_api.of("chat.postMessage")

@@ -14,7 +14,7 @@ ROUNDS = 8
 
 def _contend(url: str, name: str, start: Any, done: Any, results: Any) -> None:
     """Claim in lock-step with the other process; the winner releases before the next round."""
-    from bot.flows import reindex_job as job
+    from bot.reindex import job
     from store import Database
 
     database = Database.from_url(url)

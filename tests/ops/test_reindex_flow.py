@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.app import build
-from bot.flows import reindex_job as job
+from bot.reindex import job
 from retrieval.search import Searcher
 from retrieval.snapshot import IndexRoot
 from store import Database, ReindexRun, acquire_lock, get_lock, start_reindex_run, utcnow
@@ -26,7 +26,7 @@ def _runs(database: Database) -> list[ReindexRun]:
 
 def _with_courier(components) -> RecordingCourier:
     courier = RecordingCourier()
-    components.core.outbox.register("slack", courier)
+    components.core.delivery.register("slack", courier)
     return courier
 
 
@@ -113,7 +113,8 @@ async def test_a_second_request_is_told_who_runs_it_and_progress_is_edited_in_pl
         embedder.gate.set()
         await flow.settle()
         ref, final = courier.updated[-1]
-        assert ref == f"D{ADMIN}:1.0" and final.text.startswith("Re-index finished: index v000001-")
+        assert ref.key == f"D{ADMIN}:1.0"
+        assert final.text.startswith("Re-index finished: index v000001-")
         assert len(courier.sent) == 1  # one message, edited in place
         assert [r.status for r in _runs(components.database)] == ["succeeded"]
         with components.database.session() as s:
@@ -140,7 +141,7 @@ async def test_questions_use_the_old_index_during_a_run_and_every_replica_gets_t
         embedder.hold()
         await components.core.handle(say(ADMIN, "reindex", "slack", "dm"))
         await embedder.wait_held()
-        during = components.core._retriever.search("station rotation timer", k=3)
+        during = components.core.retriever.search("station rotation timer", k=3)
         assert during.index_version == old
         assert "Station rotation" not in [r.session.title for r in during.results]
         said = texts(await components.core.handle(say(TEACHER, "how do exit tickets work?")))
@@ -155,7 +156,7 @@ async def test_questions_use_the_old_index_during_a_run_and_every_replica_gets_t
             while searcher.search("station rotation timer", k=3).index_version != new:
                 await asyncio.sleep(0.05)
 
-        await asyncio.wait_for(picked_up(components.core._retriever), 10)
+        await asyncio.wait_for(picked_up(components.core.retriever), 10)
         await asyncio.wait_for(picked_up(other_replica), 10)
         top = other_replica.search("station rotation timer", k=1).results[0]
         assert top.session.title == "Station rotation"

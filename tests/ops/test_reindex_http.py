@@ -74,9 +74,12 @@ async def test_slack_admin_reindexes_with_progress_in_their_dm_then_reads_status
     assert started.params["text"] == "Re-index #1 started…"
     [ack] = fake_slack.of(f"respond:cmd-{ADMIN}")
     assert "direct messages" in ack.params["text"] and ack.params["response_type"] == "ephemeral"
+    # The same message, edited in place: in the DM channel Slack answered with, not the user id
+    # it was sent to (chat.update refuses that with message_not_found).
     final = fake_slack.of("chat.update")[-1].params
-    assert (final["channel"], final["ts"]) == (ADMIN, "2000.000001")  # the same message, edited
+    assert (final["channel"], final["ts"]) == (f"D{ADMIN}", "2000.000001")
     assert "Added 2 · changed 0 · removed 0" in final["text"]
+    assert all(u.params["channel"] == f"D{ADMIN}" for u in fake_slack.of("chat.update"))
     assert await _slash(app, command(fake_slack, ADMIN, "status")) == 200
     await fake_slack.wait_for(lambda f: len(f.of(f"respond:cmd-{ADMIN}")) == 2)
     said = fake_slack.of(f"respond:cmd-{ADMIN}")[-1].params["text"]

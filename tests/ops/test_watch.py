@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.flows import reindex_job as job
-from bot.reindex_watch import library_state, run_cli, watch
+from bot.reindex import job
+from bot.reindex.watch import library_state, run_cli, watch
 from retrieval.snapshot import IndexRoot
 from store import Database
 from store.migrate import upgrade
@@ -44,6 +44,26 @@ def test_one_run_prints_the_summary_and_a_held_lock_makes_it_wait(
         other.dispose()
 
 
+INTERVAL = 30.0
+
+
+def _polls(stop: threading.Event, *steps: Callable[[], object] | None) -> Callable[[float], bool]:
+    """A clock for ``watch``: each poll's interval passes at once and runs the next step (a
+    change to the library, or None); after the last step the watch stops."""
+    script = list(steps)
+
+    def wait(seconds: float) -> bool:
+        if seconds == INTERVAL:
+            step = script.pop(0) if script else None
+            if step is not None:
+                step()
+            if not script:
+                stop.set()
+        return stop.is_set()
+
+    return wait
+
+
 def test_watch_runs_at_start_and_again_only_after_the_library_changes(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("one", encoding="utf-8")
     runs: list[dict] = []
@@ -53,24 +73,13 @@ def test_watch_runs_at_start_and_again_only_after_the_library_changes(tmp_path: 
         runs.append(library_state(tmp_path))
         return True
 
-    thread = threading.Thread(
-        target=watch, args=(tmp_path, 0.02, run, stop), kwargs={"settle": 0.02}
-    )
-    thread.start()
-    try:
-        _until(lambda: len(runs) == 1)
-        time.sleep(0.2)  # several polls with no change: no run (checked below)
-        assert len(runs) == 1
-        (tmp_path / "b.md").write_text("two", encoding="utf-8")
-        _until(lambda: len(runs) == 2)
-        assert set(runs[-1]) == {"a.md", "b.md"}
-        (tmp_path / "a.md").unlink()
-        _until(lambda: len(runs) == 3)
-        assert set(runs[-1]) == {"b.md"}
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-    assert not thread.is_alive()
+    clock = _polls(
+        stop, None, None, None,  # several polls with no change: no run
+        lambda: (tmp_path / "b.md").write_text("two", encoding="utf-8"), None, None,
+        lambda: (tmp_path / "a.md").unlink(), None,
+    )  # fmt: skip
+    assert watch(tmp_path, INTERVAL, run, stop, settle=2.0, wait=clock) == 3
+    assert [set(r) for r in runs] == [{"a.md"}, {"a.md", "b.md"}, {"b.md"}]
 
 
 def test_watch_retries_a_run_that_could_not_take_the_lock(tmp_path: Path) -> None:
@@ -82,15 +91,9 @@ def test_watch_retries_a_run_that_could_not_take_the_lock(tmp_path: Path) -> Non
         calls.append(1)
         return answers[len(calls) - 1] if len(calls) <= len(answers) else True
 
-    thread = threading.Thread(target=watch, args=(tmp_path, 0.02, run, stop), kwargs={"settle": 0})
-    thread.start()
-    try:
-        _until(lambda: len(calls) >= 2)
-        time.sleep(0.1)
-        assert len(calls) == 2  # busy once, then done: nothing changed since
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+    clock = _polls(stop, None, None, None, None)
+    watch(tmp_path, INTERVAL, run, stop, settle=0, wait=clock)
+    assert len(calls) == 2  # busy once, then done: nothing changed since
 
 
 def test_watch_mode_reindexes_after_a_file_changes(

@@ -7,12 +7,12 @@ import yaml
 
 from retrieval.hints import (
     Hints,
+    adjust,
     band_grades,
     check_filters,
     format_grades,
     grade_note,
     read_hints,
-    rerank,
     without_hints,
 )
 from retrieval.ranking import SessionRank
@@ -149,10 +149,10 @@ SESSIONS = {s.session_id: s for s in (EXIT, CONFER, CER)}
 
 def test_a_hint_reorders_near_ties_but_never_filters() -> None:
     ranked = [_rank("exit-tickets", 0.50), _rank("reading", 0.49), _rank("cer", 0.30)]
-    boosted = rerank(ranked, SESSIONS, read_hints("for my 1st graders"))
+    boosted = adjust(ranked, SESSIONS, read_hints("for my 1st graders"))
     assert [r.session_id for r in boosted] == ["reading", "exit-tickets", "cer"]
     far = [_rank("exit-tickets", 0.60), _rank("reading", 0.40)]
-    assert [r.session_id for r in rerank(far, SESSIONS, read_hints("1st graders"))] == [
+    assert [r.session_id for r in adjust(far, SESSIONS, read_hints("1st graders"))] == [
         "exit-tickets",
         "reading",
     ]
@@ -160,15 +160,15 @@ def test_a_hint_reorders_near_ties_but_never_filters() -> None:
 
 def test_a_subject_hint_prefers_the_subject_over_all_subjects() -> None:
     ranked = [_rank("exit-tickets", 0.50), _rank("cer", 0.49)]
-    boosted = rerank(ranked, SESSIONS, read_hints("AP chem"))
+    boosted = adjust(ranked, SESSIONS, read_hints("AP chem"))
     assert [r.session_id for r in boosted] == ["cer", "exit-tickets"]
 
 
 def test_boosts_leave_match_alone_and_exclusions_go() -> None:
     ranked = [_rank("exit-tickets", 0.50, 0.61), _rank("reading", 0.49, 0.33)]
-    out = rerank(ranked, SESSIONS, read_hints("1st graders"), exclude={"exit-tickets"})
+    out = adjust(ranked, SESSIONS, read_hints("1st graders"), exclude={"exit-tickets"})
     assert [(r.session_id, r.match) for r in out] == [("reading", 0.33)]
-    assert rerank(ranked, SESSIONS) == ranked
+    assert adjust(ranked, SESSIONS) == ranked
 
 
 def test_a_bad_grade_filter_lists_the_valid_bands() -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core import Core
+from bot.delivery import Address, Delivered, MessageRef
 from bot.flows.idea_views import IdeaDeps
 from bot.flows.ideas_wiring import install
 from bot.flows.triage import ReviewDesk
 from bot.messages import Incoming, Reply
-from bot.outbox import Address, Delivered, message_ref
 from bot.records import SqlRecords
 from ideas import Roles
+from retrieval.answer import Citation
 from retrieval.embedder import FakeEmbedder
 from store import Database
+from store.runner import Runner
 from tests.bot.fakes import FakeRetriever
 from tests.scenarios.scripts import Script
 
@@ -28,18 +31,24 @@ class RecordingCourier:
     """Delivers nowhere; remembers what was sent and updated. ``fail`` scripts error codes."""
 
     sent: list[tuple[Address, Reply]] = field(default_factory=list)
-    updated: list[tuple[str, Reply]] = field(default_factory=list)
+    updated: list[tuple[MessageRef, Reply]] = field(default_factory=list)
     fail: list[str] = field(default_factory=list)
 
     async def send(self, to: Address, reply: Reply) -> Delivered:
         if self.fail:
             return Delivered(error=self.fail.pop(0))
         self.sent.append((to, reply))
-        return Delivered(ref=message_ref(to.conversation_id or to.user_id, f"{len(self.sent)}.0"))
+        where = to.conversation_id or to.user_id
+        return Delivered(ref=MessageRef(to.platform, where, f"{len(self.sent)}.0"))
 
-    async def update(self, ref: str, reply: Reply) -> Delivered:
+    async def update(
+        self, ref: MessageRef, reply: Reply, citations: Sequence[Citation] = ()
+    ) -> Delivered:
         self.updated.append((ref, reply))
         return Delivered(ref=ref)
+
+    def streams(self, ref: MessageRef) -> bool:
+        return False
 
     def to(self, address: Address) -> list[Reply]:
         return [r for a, r in self.sent if a == address]
@@ -56,13 +65,13 @@ class World:
 def idea_world(database: Database, retriever: FakeRetriever | None = None) -> World:
     core = Core(retriever or FakeRetriever(), SqlRecords(database), max_question_chars=500)
     courier = RecordingCourier()
-    core.outbox.register(PLATFORM, courier)
+    core.delivery.register(PLATFORM, courier)
     embedder = FakeEmbedder()
     deps = IdeaDeps(
-        database=database,
-        outbox=core.outbox,
+        db=Runner(database),
+        delivery=core.delivery,
         roles=Roles.parse(f"{PLATFORM}:{IDS['staff']}"),
-        retriever=core._retriever,
+        retriever=core.retriever,
         embed=embedder.embed_documents,
         embed_model=embedder.name,
         review=REVIEW,

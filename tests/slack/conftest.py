@@ -14,21 +14,23 @@ import pytest
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import Components, _user_ideas
+from bot.app import Components
 from bot.core import Core
+from bot.delivery import Address
+from bot.delivery.pacing import ChannelPacer
+from bot.flows.home import ideas_of
 from bot.flows.idea_views import IdeaDeps
 from bot.flows.ideas_wiring import install
 from bot.flows.triage import ReviewDesk
-from bot.outbox import Address
 from bot.records import Records, SqlRecords
 from bot.server import build_web_app
 from bot.slack.app import SlackFrontEnd
-from bot.slack.poster import ChannelPacer
 from ideas import Roles
 from retrieval.embedder import FakeEmbedder
 from store import Database
 from store.migrate import upgrade
-from tests.bot.fakes import SESSIONS, FakeRetriever
+from store.runner import Runner
+from tests.bot.fakes import FakeRetriever
 from tests.slack.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
@@ -149,14 +151,13 @@ async def start_server(fake_slack: FakeSlack) -> AsyncIterator[StartServer]:
         database = Database.from_url(url)
         upgrade(database.engine)
         core = Core(retriever or FakeRetriever(), records(database), max_question_chars=500)
+        core.register_home_ideas(ideas_of(database))
         review = install_idea_flows(core, database) if with_ideas else None
         slack = SlackFrontEnd(
             core,
             signing_secret=SECRET,
             token="xoxb-test",
             api_url=fake_slack.api_url,
-            recent=lambda n: SESSIONS[:n],
-            ideas=lambda platform, user: _user_ideas(database, platform, user),
             # Scripts send dozens of messages to one DM; Slack's pacing is tested elsewhere.
             pacer=ChannelPacer(burst=10_000) if with_ideas else None,
         )
@@ -194,10 +195,10 @@ def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
     """The idea flows as ``bot.app.build`` wires them, with a fake embedder and staff USTAFF."""
     embedder = FakeEmbedder()
     deps = IdeaDeps(
-        database=database,
-        outbox=core.outbox,
+        db=Runner(database),
+        delivery=core.delivery,
         roles=Roles.parse(f"slack:{STAFF}"),
-        retriever=core._retriever,
+        retriever=core.retriever,
         embed=embedder.embed_documents,
         embed_model=embedder.name,
         review=Address("slack", REVIEW_CHANNEL),

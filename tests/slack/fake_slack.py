@@ -92,11 +92,16 @@ class FakeSlack:
                 "user": "staffroom",
             }
         if method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            # As Slack does: a message to a user id lands in the app's DM with them, whose
+            # channel id (D…) is what the answer names, and what chat.update needs.
             return {
                 "ok": True,
-                "channel": params.get("channel"),
+                "channel": f"D{channel}" if _user_id(channel) else channel,
                 "ts": f"2000.{next(self._ts):06d}",
             }
+        if method == "chat.update" and _user_id(str(params.get("channel", ""))):
+            return {"ok": False, "error": "message_not_found"}
         if method == "apps.connections.open":
             assert self.server is not None
             return {
@@ -157,6 +162,11 @@ class FakeSlack:
             await ws.close()
         if self.server is not None:
             await self.server.close()
+
+
+def _user_id(channel: str) -> bool:
+    """A user id (U…, W…) where a channel id was expected."""
+    return channel[:1] in ("U", "W")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

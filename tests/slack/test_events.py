@@ -210,8 +210,8 @@ async def test_the_event_is_in_the_database_before_slack_gets_its_ack(
     staffroom = await start_server(sqlite_url, records=records)
     [held] = ledgers
     sending = asyncio.create_task(staffroom.event(mention("exit tickets"), event_id="EvHeld"))
-    await asyncio.sleep(0.5)
-    assert not sending.done()  # no 200 while the claim is not written
+    assert await asyncio.to_thread(held.claiming.wait, 10)  # the claim is being written...
+    assert not sending.done()  # ... and there is no 200 until it is
     held.release.set()
     assert (await sending).status == 200
     await fake_slack.wait_for(lambda f: len(_posts(f)) == 1)

@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 
 import ideas
-from bot.slack.usergroups import SlackUserGroup
 from store import Idea, IdeaEvent
 from tests.scenarios.scripts import EXIT, pitch
 from tests.slack.conftest import REVIEW_CHANNEL, STAFF, TEACHER
@@ -30,8 +29,8 @@ async def _posted_idea(staffroom, fake):
 def _with_group(staffroom, clock=None):
     """The review desk as ``build`` wires it with STAFFROOM_STAFF_USERGROUP=S0STAFF."""
     desk = staffroom.components.review
-    client = staffroom.components.slack.poster.client
-    group = SlackUserGroup(client, GROUP, clock=clock or time.monotonic)
+    members = staffroom.components.slack.courier.usergroup_members
+    group = ideas.CachedGroup(GROUP, members, clock=clock or time.monotonic)
     roster = ideas.StaffRoster(desk.deps.roles, {"slack": group})
     desk.deps = replace(desk.deps, staff=roster)
     return group

@@ -18,21 +18,22 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Components
 from bot.core import Core
+from bot.delivery import Address
+from bot.delivery.contacts import Contacts
 from bot.flows.idea_views import IdeaDeps
 from bot.flows.ideas_wiring import install
 from bot.flows.triage import ReviewDesk
-from bot.outbox import Address
 from bot.records import Records, SqlRecords
 from bot.server import build_web_app
 from bot.teams.app import TeamsFrontEnd
 from bot.teams.auth import BotConfig, authentication
-from bot.teams.refs import SqlConversationRefs
-from bot.teams.sender import Sender
+from bot.teams.courier import TeamsCourier
 from ideas import Roles
 from retrieval.embedder import FakeEmbedder
 from store import Database
 from store.migrate import upgrade
-from tests.bot.fakes import SESSIONS, FakeRetriever
+from store.runner import Runner
+from tests.bot.fakes import FakeRetriever
 from tests.teams.fake_connector import FakeConnector
 
 BOT = {"id": "28:bot-app-id", "name": "Staffroom"}
@@ -218,15 +219,15 @@ async def start_teams(connector: FakeConnector) -> AsyncIterator[StartServer]:
         core = Core(retriever or FakeRetriever(), records(database), max_question_chars=500)
         config = config or BotConfig()
         auth = authentication(config)
+        contacts = Contacts(database, "teams")
         teams = TeamsFrontEnd(
             core,
             auth,
             app_id=config.APP_ID,
-            refs=SqlConversationRefs(database),
+            contacts=contacts,
             service_url=connector.url,
-            recent=lambda n: SESSIONS[:n],
             invoke_budget=invoke_budget,
-            sender=Sender(auth, config.APP_ID, backoff=0.01),  # quick retries
+            courier=TeamsCourier(auth, config.APP_ID, contacts, connector.url, backoff=0.01),
         )
         review = install_idea_flows(core, database) if with_ideas else None
         components = Components(core=core, database=database, teams=teams, review=review)
@@ -261,10 +262,10 @@ def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
     """The idea flows as ``bot.app.build`` wires them, reviewing in REVIEW, staff = "staff"."""
     embedder = FakeEmbedder()
     deps = IdeaDeps(
-        database=database,
-        outbox=core.outbox,
+        db=Runner(database),
+        delivery=core.delivery,
         roles=Roles.parse("teams:aad-staff"),
-        retriever=core._retriever,  # noqa: SLF001 - the same canned sessions
+        retriever=core.retriever,  # the same canned sessions
         embed=embedder.embed_documents,
         embed_model=embedder.name,
         review=Address("teams", REVIEW),

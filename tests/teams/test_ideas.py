@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.delivery import Address
 from bot.messages import Reply
-from bot.outbox import Address
 from tests.scenarios.scripts import SCRIPTS
 from tests.teams.conftest import CHANNEL, PEOPLE, REVIEW, channel_mention
 from tests.teams.ideas_helpers import button, card_text, chat, click, in_conversation, said
@@ -155,7 +155,7 @@ async def test_an_author_known_only_from_a_channel_is_notified_in_a_new_personal
     assert "sent you a direct message" in said(in_channel)
     # The new personal chat is remembered: the next notification needs no new conversation.
     note = Reply(text="Your idea #1 is now under review.")
-    sent = await teams.front.core.outbox.send(Address.direct("teams", "aad-teacher"), note)
+    sent = await teams.front.core.delivery.send(Address.direct("teams", "aad-teacher"), note)
     assert sent.ok and len(connector.of("create")) == 1
     assert connector.posts()[-1].conversation == personal[0].conversation
-    assert (await teams.front.core.outbox.send(Address.direct("teams", "aad-nobody"), note)).error
+    assert (await teams.front.core.delivery.send(Address.direct("teams", "aad-nobody"), note)).error

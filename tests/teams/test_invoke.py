@@ -126,3 +126,24 @@ async def test_a_slow_action_answers_in_time_then_updates_the_card(
     update = connector.of("update")[0]
     assert update.activity_id == posted_id
     assert "marked helpful" in json.dumps(update.card, ensure_ascii=False)
+
+
+async def test_a_slow_action_whose_answer_is_a_short_note_still_ends_as_a_card(
+    start_teams, connector, sqlite_url, retriever_for_server
+):
+    """Slower than the invoke budget: "working on it" now, and the card it leaves is replaced
+    by a card again (a plain string there would break the message in Teams)."""
+    teams = await start_teams(sqlite_url, retriever_for_server, invoke_budget=0.2)
+    gate = retriever_for_server.stall()
+    click = execute(connector.url, "staffroom_say", {"value": "exit tickets"}, reply_to="17001")
+    sent = await teams.post(click)
+    assert sent.json()["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Working on it" in json.dumps(sent.json()["value"])
+    gate.set()
+    await connector.wait_for(lambda c: len(c.of("update")) == 1 and len(c.posts()) == 1)
+    [update] = connector.of("update")
+    assert update.activity_id == "17001"
+    assert update.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert update.card["type"] == "AdaptiveCard" and "Done." in json.dumps(update.card)
+    [answer] = connector.posts()  # the answer itself went under the clicked card
+    assert "Exit Tickets That Drive Tomorrow" in json.dumps(answer.card)

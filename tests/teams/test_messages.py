@@ -137,8 +137,8 @@ async def test_the_message_is_in_the_database_before_teams_gets_its_200(
     teams = await start_teams(sqlite_url, records=records)
     [held] = ledgers
     sending = asyncio.create_task(teams.message("exit tickets"))
-    await asyncio.sleep(0.5)
-    assert not sending.done()  # no 200 while the claim is not written
+    assert await asyncio.to_thread(held.claiming.wait, 10)  # the claim is being written...
+    assert not sending.done()  # ... and there is no 200 until it is
     held.release.set()
     assert (await sending).status == 200
     await connector.wait_for(lambda c: len(c.posts()) == 1)

@@ -1,7 +1,7 @@
 """One re-index run under the database lock: claim it, build in this thread, record the outcome.
 
-Chat (``bot/flows/reindex.py``) and ``staffroom reindex [--watch]`` share this, so every
-replica and every CLI process takes the same ``reindex`` lock. The lock has a TTL that a small
+Chat (``bot/flows/reindex.py``), ``staffroom ingest`` and ``staffroom reindex [--watch]`` share
+this, so every replica and every CLI process takes the same ``reindex`` lock. The lock has a TTL that a small
 thread renews while the build runs: a replica killed mid-run stops renewing, its lock expires
 and the next request takes over (its orphaned ``running`` run is then marked interrupted).
 """
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from retrieval.flags import withheld_notes
 from staffroom_errors import StaffroomError
 from store import (
     ReindexRun,
@@ -36,6 +37,7 @@ from store import (
 if TYPE_CHECKING:
     from ingest import BuildSummary, Progress
     from retrieval.embedder import Embedder
+    from retrieval.types import IndexInfo
     from store import Database
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,11 @@ LIST_LIMIT = 8  # file names shown per list in a summary
 def replica_id() -> str:
     """This process, as lock holders name it: host:pid:random."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def started_by_cli(command: str) -> str:
+    """Who a run from the shell was started by, as `status` shows it."""
+    return f"staffroom {command} ({socket.gethostname()})"
 
 
 @dataclass(frozen=True)
@@ -171,22 +178,29 @@ def execute(
     progress: Callable[[Progress], None] | None = None,
     *,
     full: bool = False,
+    raising: bool = False,
 ) -> Outcome:
-    """Build (in this thread) while renewing the lock; record the run; always release."""
+    """Build (in this thread) while renewing the lock; record the run; always release.
+
+    A failed build is an ``Outcome`` with its error, or, with ``raising``, recorded and raised.
+    """
     from ingest import build_index
 
     renewer = _Renewer(database, held.holder)
     renewer.start()
     try:
         try:
-            summary = build_index(library, index_dir, embedder, full=full, progress=progress)
-        except StaffroomError as err:
-            outcome = Outcome(held.run_id, error=err.user_text())
+            outcome = Outcome(held.run_id, summary=build_index(
+                library, index_dir, embedder, full=full, progress=progress))  # fmt: skip
         except Exception as err:
-            log.exception("re-index run %s failed", held.run_id)
-            outcome = Outcome(held.run_id, error=f"unexpected error ({type(err).__name__})")
-        else:
-            outcome = Outcome(held.run_id, summary=summary)
+            if isinstance(err, StaffroomError):
+                outcome = Outcome(held.run_id, error=err.user_text())
+            else:
+                log.exception("re-index run %s failed", held.run_id)
+                outcome = Outcome(held.run_id, error=f"unexpected error ({type(err).__name__})")
+            if raising:
+                _record(database, outcome)
+                raise
         _record(database, outcome)
         return outcome
     finally:
@@ -285,9 +299,72 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         lines.append(f"Failed: {path}: {reason}")
     if len(s.failed) > LIST_LIMIT:
         lines.append(f"…and {len(s.failed) - LIST_LIMIT} more failed files.")
+    lines.extend(flagged_lines(s.flagged))
     return "\n".join(lines)
+
+
+def flagged_lines(flagged: list[tuple[str, str]]) -> list[str]:
+    """Files with instruction-like passages, withheld until an admin clears them."""
+    if not flagged:
+        return []
+    lines = [f"Flagged: {path}: {what}" for path, what in flagged[:LIST_LIMIT]]
+    if len(flagged) > LIST_LIMIT:
+        lines.append(f"…and {len(flagged) - LIST_LIMIT} more flagged files.")
+    lines.append(
+        "Flagged passages read like instructions to an AI; they are not shown or sent to the "
+        "LLM until an admin reviews them and runs `staffroom flags clear FILE`."
+    )
+    return lines
 
 
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:LIST_LIMIT])
     return shown + (f" and {len(names) - LIST_LIMIT} more" if len(names) > LIST_LIMIT else "")
+
+
+def status_text(database: Database, index_dir: Path) -> str:
+    """Index version and size, and the last re-index with its outcome."""
+    info = _published(index_dir)
+    if info is None:
+        lines = ["No index yet: run `reindex` (or `staffroom ingest`)."]
+    else:
+        lines = [f"Index {info.version}: {info.sessions} sessions, {info.chunks} chunks."]
+        lines += [f"Flagged and withheld: {path}: {note}" for path, note in withheld_notes(index_dir)]
+    lines += last_run_lines(database)
+    return "\n".join(lines)
+
+
+def last_run_lines(database: Database) -> list[str]:
+    """The last re-index (chat, `staffroom ingest` or `staffroom reindex`) and how it ended."""
+    with database.session() as s:
+        run = latest_reindex_run(s)
+        if run is None:
+            return ["No re-index has run from chat or `staffroom reindex` yet."]
+        when = f"{run.started_at:%Y-%m-%d %H:%M} UTC"
+        lines = [f"Last re-index #{run.id} by {run.started_by}, {when}: {run.status}."]
+        summary = run.summary or {}
+        if run.status == "succeeded" and summary:
+            lines.append(
+                f"Added {summary.get('added', 0)} · changed {summary.get('changed', 0)} · "
+                f"removed {summary.get('removed', 0)} · failed "
+                f"{len(summary.get('failed') or [])}."
+            )
+        if run.error:
+            lines.append(f"Error: {run.error}")
+        return lines
+
+
+def live_version(index_dir: Path) -> str | None:
+    """The published version's name, None before the first build (or when unreadable)."""
+    info = _published(index_dir)
+    return info.version if info else None
+
+
+def _published(index_dir: Path) -> IndexInfo | None:
+    from retrieval.snapshot import IndexRoot  # faiss loads with it: only when asked
+
+    try:
+        return IndexRoot(index_dir).info()
+    except (OSError, StaffroomError):
+        log.warning("could not read the live index in %s", index_dir, exc_info=True)
+        return None

@@ -8,14 +8,13 @@ file-system events, no extra dependency, and it works on network mounts where ev
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.flows import reindex_job as job
+from bot.reindex import job
 from staffroom_errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,25 +51,28 @@ def watch(
     stop: threading.Event,
     *,
     settle: float = SETTLE_S,
+    wait: Callable[[float], object] | None = None,
 ) -> int:
     """Call ``run`` now and after every change to ``library`` until ``stop``; returns the runs.
 
     ``run`` returns False when it could not run (another holds the lock): it is tried again at
-    the next poll even if nothing else changed.
+    the next poll even if nothing else changed. ``wait(seconds)`` passes the time between polls
+    (``stop.wait``; tests pass their own clock).
     """
+    pause = wait or stop.wait
     handled: State | None = None
     runs = 0
     while not stop.is_set():
         state = library_state(library)
         if state != handled:
             if handled is not None and settle > 0:
-                stop.wait(settle)
+                pause(settle)
                 if library_state(library) != state:
                     continue  # still changing: look again after it settles
             runs += 1
             if run():
                 handled = state
-        stop.wait(interval)
+        pause(interval)
     return runs
 
 
@@ -88,8 +90,8 @@ def run_cli(
 ) -> int:
     """One run (exit status 0 when it built or nothing changed), or watch until ``stop``."""
     out = out or sys.stderr
-    database = _database(settings)
-    started_by = f"staffroom reindex ({socket.gethostname()})"
+    database = open_database(settings)
+    started_by = job.started_by_cli("reindex")
     replica = job.replica_id()
     failed = False
 
@@ -116,15 +118,18 @@ def run_cli(
         database.dispose()
 
 
-def _database(settings: Settings) -> Database:
+def open_database(settings: Settings) -> Database:
     """The database; SQLite is migrated here, PostgreSQL must have been (`staffroom db upgrade`)."""
     from store import Database, migrate
 
-    database = Database.from_url(
-        settings.database_url_or_default,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-    )
+    try:
+        database = Database.from_url(
+            settings.database_url_or_default,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+    except OSError as err:  # the data dir is not a folder, or not writable
+        raise ConfigError(f"Cannot open the database in {settings.data_dir}: {err}") from err
     if database.engine.url.get_backend_name() == "sqlite":
         migrate.upgrade(database.engine)
     elif migrate.current(database.engine) != migrate.head():

@@ -1,0 +1,143 @@
+"""Answering a question: search the library, log the question (and a gap), build the reply;
+later, ground the posted answer with a synthesized one when an LLM is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot import intents
+from bot.flows import ask
+from bot.grounded import Grounded, in_progress, with_answer
+from bot.messages import Reply
+from bot.records import Records, UserState
+
+if TYPE_CHECKING:
+    from bot.messages import Incoming
+    from retrieval.answer import Synthesizer
+    from retrieval.types import Filters, IndexInfo, SearchResponse, SessionMeta
+    from store.runner import Runner
+
+log = logging.getLogger(__name__)
+
+LAST_QUESTION = "last_question_id"
+PENDING_MAX = 256  # answers never grounded (a failed post) must not pile up
+
+
+class Retriever(Protocol):
+    """The session library the core needs (``retrieval.search.Searcher`` fits)."""
+
+    def search(
+        self, query: str, *, k: int = 5, filters: Filters | None = None
+    ) -> SearchResponse: ...
+
+    def sessions(self) -> Sequence[SessionMeta]:
+        """Every session of the live index (the home screen's "recent sessions")."""
+        ...
+
+    def info(self) -> IndexInfo:
+        """The live index; raises ``IndexError_`` when there is none it can search."""
+        ...
+
+
+class Answers:
+    """Questions in, replies out; CPU-bound searches share a small pool of worker threads."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        records: Records,
+        db: Runner,
+        *,
+        synthesizer: Synthesizer | None = None,
+        top: int = 3,
+        max_question_chars: int = 1000,
+        search_workers: int = 2,
+    ) -> None:
+        self.retriever, self._records, self._db = retriever, records, db
+        self._synthesizer, self._top, self._max_chars = synthesizer, top, max_question_chars
+        # A small pool so that 20 questions do not fight over 2 cores.
+        self._pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
+        self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def search(
+        self, query: str, *, top: int, filters: Filters | None = None
+    ) -> SearchResponse:
+        loop = asyncio.get_running_loop()
+        call = partial(self.retriever.search, query, k=top, filters=filters)
+        return await loop.run_in_executor(self._pool, call)
+
+    async def lookup(
+        self, question: str, *, top: int, filters: Filters | None = None
+    ) -> SearchResponse:
+        """The library's answer to ``question`` as data, logged nowhere (``staffroom ask``)."""
+        query, _ = ask.truncate_query(intents.normalize(question), self._max_chars)
+        return await self.search(query, top=top, filters=filters)
+
+    async def ask(self, incoming: Incoming, question: str, state: UserState) -> Reply:
+        """Search, log the question (a content gap when nothing fits), and the reply."""
+        started = time.perf_counter()
+        query, cut = ask.truncate_query(question, self._max_chars)
+        notes = (
+            (f"I read only the first {len(query):,} characters of your message.",) if cut else ()
+        )
+        response = await self.search(query, top=self._top)
+        entry = ask.question_entry(incoming, query, response, started)
+        question_id = await self._db.call(self._records.log_question, entry)
+        data: dict[str, Any] = {**state.data, LAST_QUESTION: question_id}
+        await self._db.call(self._records.save_state, replace(state, data=data))
+        if not response.good_match or not response.results:
+            log.info("content gap q=%s: %r", question_id, query[:200])
+        elif self._synthesizer is not None:
+            self._pending[question_id] = (query, response)
+            while len(self._pending) > PENDING_MAX:
+                self._pending.popitem(last=False)
+        return ask.reply_for(response, question_id, self._top, notes)
+
+    async def ground(
+        self, reply: Reply, *, on_delta: Callable[[Reply], Awaitable[object]] | None = None
+    ) -> Grounded | None:
+        """The synthesized answer for a posted ``reply`` and its citations; None keeps the post.
+
+        ``on_delta`` receives the reply with the partial answer while a streamed one arrives.
+        """
+        if self._synthesizer is None or reply.question_id is None:
+            return None
+        pending = self._pending.pop(reply.question_id, None)
+        if pending is None:  # no good match, or already refined
+            log.debug("question %s keeps its extractive answer: nothing to add", reply.question_id)
+            return None
+        query, response = pending
+
+        async def streamed(text: str) -> None:
+            if on_delta is not None:
+                await on_delta(in_progress(reply, text))
+
+        try:
+            answer = await self._synthesizer.answer(
+                query, response, on_delta=streamed if on_delta is not None else None
+            )
+        except Exception:
+            log.exception("synthesizer failed for question %s", reply.question_id)
+            return None
+        if answer is None or not answer.text.strip():
+            log.debug("question %s keeps its extractive answer", reply.question_id)
+            return None
+        log.info(
+            "question %s: synthesized answer, %s tokens, %s, %.0f ms",
+            reply.question_id,
+            answer.usage_tokens,
+            answer.model,
+            answer.latency_ms,
+        )
+        return Grounded(with_answer(reply, answer.text, answer.citations), answer.citations)
