@@ -58,20 +58,23 @@ class TurnScore:
     shown: int
 
 
-def replay_baseline(searcher: Searcher, conversations: list[dict]) -> list[TurnScore]:
-    """Today's behaviour: every turn searched on its own, top 3 shown when a good match."""
+# One turn searched: (ranked ids, shown ids, verdict kind or "", context for the next turn).
+Searched = tuple[list[str], list[str], str, Any]
+
+
+def replay(conversations: list[dict], search: Callable[[str, Any], Searched]) -> list[TurnScore]:
+    """Every non-pitch turn through ``search(text, context)``, scored against the judgments."""
     out = []
     for conv in conversations:
+        context: Any = None
         seen: list[str] = []
         for turn in conv["turns"]:
             if turn["kind"] == "pitch":
-                continue
-            response = searcher.search(turn["say"], k=3)
-            ranked = [r.session.session_id for r in response.results]
+                continue  # a pitch step is not a search; the question context survives it
+            ranked, shown, verdict, context = search(turn["say"], context)
             relevant = set(turn.get("sessions") or ())
             if turn.get("exclude_shown"):
                 relevant -= set(seen)
-            shown = ranked if response.good_match else []
             repeats = len(set(shown) & set(seen)) if turn.get("exclude_shown") else 0
             out.append(
                 TurnScore(
@@ -81,47 +84,35 @@ def replay_baseline(searcher: Searcher, conversations: list[dict]) -> list[TurnS
                     ndcg(ranked, relevant, 3),
                     repeats,
                     len(set(shown) & relevant),
-                    not response.good_match,
-                    "",
+                    not shown or (verdict not in ("", "answer")),
+                    verdict,
                     len(shown),
                 )
             )
             seen += [s for s in shown if s not in seen]
     return out
+
+
+def replay_baseline(searcher: Searcher, conversations: list[dict]) -> list[TurnScore]:
+    """Today's behaviour: every turn searched on its own, top 3 shown when a good match."""
+
+    def search(text: str, context: Any) -> Searched:
+        response = searcher.search(text, k=3)
+        ranked = [r.session.session_id for r in response.results]
+        return ranked, ranked if response.good_match else [], "", None
+
+    return replay(conversations, search)
 
 
 def replay_method(convo: ConversationSearch, conversations: list[dict]) -> list[TurnScore]:
     """retrieval.conversation: plan (merge, hints, exclusions), search, verdict."""
-    out = []
-    for conv in conversations:
-        context: Context | None = None
-        seen: list[str] = []
-        for turn in conv["turns"]:
-            if turn["kind"] == "pitch":
-                continue  # a pitch step is not a search; the question context survives it
-            result = convo.turn(turn["say"], context)
-            ranked = [r.session.session_id for r in result.response.results]
-            relevant = set(turn.get("sessions") or ())
-            if turn.get("exclude_shown"):
-                relevant -= set(seen)
-            shown = list(result.shown_ids)
-            repeats = len(set(ranked) & set(seen)) if turn.get("exclude_shown") else 0
-            out.append(
-                TurnScore(
-                    conv["id"],
-                    turn["kind"],
-                    bool(turn.get("during_pitch")),
-                    ndcg(ranked, relevant, 3),
-                    repeats,
-                    len(set(shown) & relevant),
-                    result.verdict.kind != "answer",
-                    result.verdict.kind,
-                    len(shown),
-                )
-            )
-            seen += [s for s in shown if s not in seen]
-            context = result.context
-    return out
+
+    def search(text: str, context: Context | None) -> Searched:
+        result = convo.turn(text, context)
+        ranked = [r.session.session_id for r in result.response.results]
+        return ranked, list(result.shown_ids), result.verdict.kind, result.context
+
+    return replay(conversations, search)
 
 
 def summarize_turns(scores: list[TurnScore]) -> dict[str, Any]:

@@ -45,8 +45,9 @@ class Context:
     """What a conversation remembers between turns (per thread or DM; expire it when idle).
 
     ``topic`` is the question that opened the topic, ``extras`` the follow-up words merged into
-    it since, ``hints`` the grades/subjects in force and ``shown`` every session shown on this
-    topic, best first, so "another one" never repeats one.
+    it since, ``hints`` the grades/subjects in force, ``shown`` every session shown on this
+    topic, best first, so "another one" never repeats one, and ``answered``/``best`` whether the
+    topic had a good match and its best score ("another one" shows what stays close to it).
     """
 
     topic: str
@@ -109,11 +110,11 @@ _FILLER = frozenset(
     don't doesn't didn't can't won't isn't aren't i'm i've i'd we're it's that's there's
     """.split()
 )
+# "that" as a pronoun for the last answer ("does that work", "try that"), not as a conjunction
+# ("she emailed me that I ..."): only counts in short turns.
 _ANAPHORA = re.compile(
     r"\b(?:it|its|that|this|those|these|them|they|same|one|ones|him|her|she|he)\b"
 )
-# "that" as a pronoun for the last answer ("does that work", "try that"), not as a conjunction
-# ("she emailed me that I ..."): only counts in short turns.
 _MORE = re.compile(
     r"\b(?:another(?: one| session| idea| option)?|one more|(?:show|give|send)(?: me)? (?:some )?more"
     r"|more (?:like (?:this|that|these)|options|ideas|sessions|of (?:these|those|them)|please|pls)"
@@ -146,8 +147,15 @@ _MODIFIERS: dict[str, str] = {
 
 def topic_words(text: str) -> list[str]:
     """The words of ``text`` that say what it is about (no filler, grades or subjects)."""
-    rest = without_hints(text, read_hints(text)).lower()
-    return [w for w in _WORD.findall(rest) if w not in _FILLER and not w.isdigit() and len(w) > 1]
+    return _content_words(without_hints(text, read_hints(text)))
+
+
+def _content_words(text: str) -> list[str]:
+    return [
+        w
+        for w in _WORD.findall(text.lower())
+        if w not in _FILLER and not w.isdigit() and len(w) > 1
+    ]
 
 
 def classify(text: str, previous: Context | None) -> TurnKind:
@@ -204,7 +212,7 @@ def _follow_up_words(text: str, hints: Hints) -> str:
     rest = without_hints(text, hints, keep_subjects=True)
     rest = _REFINE_START.sub("", rest.lower()).strip(" ,.!?")
     rest = _MORE.sub(" ", rest)
-    words = [w for w in _WORD.findall(rest) if w not in _FILLER and not w.isdigit() and len(w) > 1]
+    words = _content_words(rest)
     if not words:
         return ""
     added = [_MODIFIERS[w] for w in words if w in _MODIFIERS]

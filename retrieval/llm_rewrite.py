@@ -91,18 +91,11 @@ class OpenAIQueryRewriter:
                 max_tokens=self._max_tokens,
                 temperature=0,
             )
-        except openai.APITimeoutError:
-            self._spend(sum(len(m["content"]) for m in messages) // 4)
-            _skip("timeout", self.model, started)
-            return None
-        except openai.RateLimitError:
-            _skip("rate_limited", self.model, started)
-            return None
-        except openai.APIStatusError as err:
-            _skip(f"http_{err.status_code}", self.model, started)
-            return None
-        except (openai.APIConnectionError, openai.APIError) as err:
-            _skip(type(err).__name__, self.model, started)
+        except openai.OpenAIError as err:
+            reason = _reason(err)
+            if reason == "timeout":  # the server may bill a request we gave up on
+                self._spend(sum(len(m["content"]) for m in messages) // 4)
+            _skip(reason, self.model, started)
             return None
         usage = result.usage
         self._spend((usage.total_tokens if usage else 0) or 0)
@@ -123,6 +116,17 @@ class OpenAIQueryRewriter:
     def _spend(self, tokens: int) -> None:
         if self._budget is not None and tokens > 0:
             self._budget.spend(tokens)
+
+
+def _reason(err: openai.OpenAIError) -> str:
+    """The log's word for a failed call: timeout, rate_limited, http_<status> or the error type."""
+    if isinstance(err, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(err, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(err, openai.APIStatusError):
+        return f"http_{err.status_code}"
+    return type(err).__name__
 
 
 def _quoted(text: str) -> str:
