@@ -23,9 +23,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from retrieval.hints import Hints, read_hints, without_hints
 
@@ -61,6 +61,33 @@ class Context:
     def query(self) -> str:
         """The search text for this topic: its question plus the latest follow-up words."""
         return " ".join((self.topic, *self.extras[-MAX_EXTRAS:]))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data (for a conversation state kept in the database)."""
+        return {
+            "topic": self.topic,
+            "extras": list(self.extras),
+            "grades": sorted(self.hints.grades),
+            "subjects": list(self.hints.subjects),
+            "shown": list(self.shown),
+            "answered": self.answered,
+            "best": self.best,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Context:
+        """The context ``to_json`` wrote."""
+        return cls(
+            topic=str(data["topic"]),
+            extras=tuple(str(e) for e in data.get("extras", ())),
+            hints=Hints(
+                frozenset(int(g) for g in data.get("grades", ())),
+                tuple(str(s) for s in data.get("subjects", ())),
+            ),
+            shown=tuple(str(s) for s in data.get("shown", ())),
+            answered=bool(data.get("answered", False)),
+            best=float(data.get("best", 0.0)),
+        )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from retrieval.followup import MAX_EXTRAS, classify, plan_turn, reads_as_question
+from retrieval.followup import MAX_EXTRAS, Context, classify, plan_turn, reads_as_question
 from tests.fixtures_retrieval import SAMPLE_LIBRARY
 
 EXIT = "how do I run exit tickets with 32 kids?"
@@ -174,3 +174,18 @@ def test_reads_as_question(text, expected) -> None:
 
 def test_classify_without_context_is_always_new() -> None:
     assert classify("does that work online?", None) == "new"
+
+
+def test_a_context_survives_a_json_round_trip() -> None:
+    import json
+
+    plan = plan_turn("another one for middle school math", _after("ideas for a do now"))
+    context = plan.remember(["math-talk-moves"], answered=True, best=0.41)
+    again = Context.from_json(json.loads(json.dumps(context.to_json())))
+    assert again.query == context.query and again.shown == context.shown
+    assert (again.hints.grades, again.hints.subjects) == (
+        context.hints.grades,
+        context.hints.subjects,
+    )
+    assert (again.answered, again.best) == (True, 0.41)
+    assert plan_turn("one more?", again).exclude == {"exit-tickets", "math-talk-moves"}
