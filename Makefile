@@ -6,14 +6,30 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# torch is installed first, as the CPU build, so nothing later pulls PyPI's multi-GB CUDA build.
+# tools/torch_source.py picks where from: a local torch-2.13.0+cpu wheel that pip can already
+# see or that lies in wheels/ (no network), else PyTorch's CPU index if it answers within 5 s,
+# else it stops and says why.
+# Choose yourself with the same variables as the Dockerfile's build args, e.g.
+#   make setup TORCH_PIP_ARGS='--index-url https://mirror.example/whl/cpu' TORCH_REQ=torch==2.13.0
+TORCH_VERSION := 2.13.0
+TORCH_INDEX   ?= https://download.pytorch.org/whl/cpu
+WHEELS        ?= wheels
+ifneq ($(origin TORCH_PIP_ARGS)$(origin TORCH_REQ),undefinedundefined)
+TORCH_INSTALL = $(TORCH_PIP_ARGS) '$(or $(TORCH_REQ),torch==$(TORCH_VERSION))'
+else
+# Asked once, and only when the recipe runs (or is printed by `make -n`).
+TORCH_INSTALL = $(eval TORCH_INSTALL := $(shell $(PYTHON) tools/torch_source.py \
+	--version $(TORCH_VERSION) --index $(TORCH_INDEX) --venv $(VENV) --wheels $(WHEELS)))$(TORCH_INSTALL)
+endif
+
 .PHONY: setup demo test lint bench clean
 
 setup: $(STAMP)
 
-# torch first, from the pinned CPU build, so nothing later pulls a CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet $(or $(strip $(TORCH_INSTALL)),$(error no source for the CPU torch: see the lines above))
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core import Core, Retriever
+from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
     from bot.flows.reindex import ReindexFlow
@@ -42,12 +43,17 @@ class Components:
     synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
 
     def warm_up(self) -> None:
-        """Load the index and the model now, so the first question is not the slow one."""
+        """Load the model, then the index, now: the first question (and /readyz) is not slow."""
         if self.retriever is None:
             return
+        embedder = getattr(self.retriever, "embedder", None)
+        if embedder is not None:
+            embedder.embed_queries(["warm up"])  # loads the model, even with no index yet
         try:
             self.retriever.search("warm up", k=1)
-        except Exception as err:  # no index yet is fine: the bot says so when asked
+        except StaffroomError as err:  # no index yet is fine: the bot says so when asked
+            log.info("no index loaded yet: %s", err.user_text())
+        except Exception as err:
             log.warning("warm-up search failed: %s", err)
 
     async def aclose(self) -> None:
@@ -77,6 +83,7 @@ def build(
     from bot.flows.home import ideas_of
     from bot.metrics import MeteredRecords, Metrics
     from bot.records import SqlRecords
+    from bot.startup import surfaces
     from retrieval.llm_setup import build_synthesizer
     from store import Database
     from store.migrate import upgrade
@@ -108,7 +115,8 @@ def build(
     )
     core.register_home_ideas(ideas_of(database))
     slack = None
-    if settings.slack_signing_secret or settings.slack_app_token:
+    chat = surfaces(settings)  # Slack needs its bot token, and a secret or an app token
+    if chat.slack_http.on or chat.socket_mode.on:
         from bot.slack.app import SlackFrontEnd
 
         slack = SlackFrontEnd(
@@ -118,7 +126,7 @@ def build(
             api_url=settings.slack_api_url,
             command=settings.slack_command,
         )
-    teams = _teams(settings, core, database) if teams_enabled(settings) else None
+    teams = _teams(settings, core, database) if chat.teams.on else None
     review = _idea_flows(settings, core, database, retriever, embedder, slack)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     return Components(
@@ -204,13 +212,6 @@ def _reindex_flow(
     core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
     core.register("status", flow.on_status)
     return flow
-
-
-def teams_enabled(settings: Settings) -> bool:
-    """STAFFROOM_TEAMS: on, off, or auto (an app id is set, or no-auth on localhost only)."""
-    if settings.teams != "auto":
-        return settings.teams == "on"
-    return bool(settings.microsoft_app_id) or settings.host in ("127.0.0.1", "localhost", "::1")
 
 
 def _teams(settings: Settings, core: Core, database: Database) -> TeamsFrontEnd:

@@ -334,9 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
 
-    from bot.commands import flags
+    from bot.commands import flags, teams
 
-    for area in (flags,):
+    for area in (flags, teams):
         area.add(sub, common)
     return parser
 

@@ -1,9 +1,11 @@
 """The HTTP server behind ``staffroom serve``: Slack events, Teams, health and metrics on aiohttp.
 
-``/slack/events`` serves Slack, ``/api/messages`` Microsoft Teams (Bot Framework). ``/healthz``
-says the process is alive; ``/readyz`` that it can answer (database reachable and migrated, index
-loaded), else 503 with the reasons; ``/metrics`` is for Prometheus. Every request gets a request
-id that its log lines carry (``bot/logs.py``).
+``/slack/events`` serves Slack, ``/api/messages`` Microsoft Teams (Bot Framework), each only when
+configured (``bot/startup.py`` says which and why). ``/healthz`` says the process is alive;
+``/readyz`` that it can answer (database reachable and migrated, index loaded), else 503 with
+the reasons; ``/metrics`` is for Prometheus, on its own port when ``STAFFROOM_METRICS_PORT`` is
+set. ``/``, ``/privacy`` and ``/terms`` are plain pages (``bot/pages.py``). Every request gets a
+request id that its log lines carry (``bot/logs.py``).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from aiohttp import web
 
 from bot.app import Components
 from bot.logs import request_ids
+from bot.startup import FirstIndex
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.flows.triage import ReviewDesk
+    from bot.metrics import Metrics
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,21 +37,58 @@ COMPONENTS = web.AppKey("components", Components)
 MAX_BODY = 1024 * 1024  # Slack bodies are a few KB; 40,000-character messages fit easily
 
 
-def build_web_app(components: Components) -> web.Application:
-    """The aiohttp application for ``components`` (no sockets opened)."""
-    from bot.metrics import Metrics
+FIRST_INDEX = web.AppKey("first_index", FirstIndex)
+
+
+def build_web_app(components: Components, settings: Settings | None = None) -> web.Application:
+    """The aiohttp application for ``components`` (no sockets opened).
+
+    With ``settings`` (as `serve` runs it) Slack's route exists only when Slack over HTTP is
+    configured, the public pages are added, and ``/metrics`` moves to its own port when
+    ``STAFFROOM_METRICS_PORT`` is set.
+    """
+    from bot.startup import surfaces
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])
     app[COMPONENTS] = components
-    if components.slack is not None:
+    slack_http = settings is None or surfaces(settings).slack_http.on
+    if components.slack is not None and slack_http:
         app.router.add_post("/slack/events", components.slack.handle_http)
     if components.teams is not None:
         app.router.add_post("/api/messages", components.teams.handle_http)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    metrics = components.metrics or Metrics(components.database)
-    app.router.add_get("/metrics", metrics.handle_http)
+    if settings is None or not settings.metrics_port:
+        app.router.add_get("/metrics", _metrics(components).handle_http)
+    if settings is not None:
+        from bot.pages import add_routes
+
+        add_routes(app, settings)
     return app
+
+
+def build_metrics_app(components: Components) -> web.Application:
+    """``/metrics`` alone, for the private listener on ``STAFFROOM_METRICS_PORT``."""
+    app = web.Application()
+    app.router.add_get("/metrics", _metrics(components).handle_http)
+    return app
+
+
+def _metrics(components: Components) -> Metrics:
+    from bot.metrics import Metrics
+
+    return components.metrics or Metrics(components.database)
+
+
+def routes(app: web.Application) -> list[str]:
+    """``METHOD /path`` for every route of ``app`` (HEAD twins left out), as the log shows them."""
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter", "")
+        if route.method != "HEAD":
+            found.append(f"{route.method} {path}")
+    return found
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -55,14 +96,22 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    problems = await asyncio.to_thread(readiness_problems, request.app[COMPONENTS])
+    problems = await asyncio.to_thread(
+        readiness_problems, request.app[COMPONENTS], first_index=request.app.get(FIRST_INDEX)
+    )
     return web.json_response(
         {"ready": not problems, "problems": problems}, status=503 if problems else 200
     )
 
 
-def readiness_problems(components: Components) -> list[str]:
-    """Why this replica cannot answer yet ([] when it can): database and index checks."""
+def readiness_problems(
+    components: Components, *, first_index: FirstIndex | None = None
+) -> list[str]:
+    """Why this replica cannot answer yet ([] when it can): database and index checks.
+
+    While ``first_index`` builds a fresh data dir's index, it names the index problem
+    ("indexing 40%") instead of "there is no index yet".
+    """
     from store import migrate
 
     problems: list[str] = []
@@ -89,7 +138,8 @@ def readiness_problems(components: Components) -> list[str]:
         try:
             retriever.info()  # cheap once loaded; loads the published version the first time
         except StaffroomError as err:
-            problems.append(f"index: {err.user_text()}")
+            building = first_index.problem() if first_index is not None else None
+            problems.append(building or f"index: {err.user_text()}")
     return problems
 
 
@@ -97,8 +147,10 @@ def serve(settings: Settings) -> None:
     """Build everything and serve until Ctrl-C or SIGTERM (blocking)."""
     from bot.app import build
     from bot.logs import configure
+    from bot.startup import quiet_third_party_logs
 
     configure(settings.log_level, settings.log_format)
+    quiet_third_party_logs(settings.log_level)
     components = build(settings)
 
     async def main() -> None:
@@ -110,6 +162,7 @@ def serve(settings: Settings) -> None:
                 settings.slack_app_token,
                 retry_seconds=settings.review_retry_seconds,
                 sweep_seconds=max(1.0, settings.answer_lease_seconds / 3),
+                settings=settings,
             )
         finally:
             # close the OpenAI client on the loop it was used on
@@ -162,38 +215,62 @@ async def run(
     *,
     retry_seconds: float = 60.0,
     sweep_seconds: float = 10.0,
+    settings: Settings | None = None,
 ) -> None:
-    """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled."""
-    await asyncio.to_thread(components.warm_up)
-    runner = web.AppRunner(build_web_app(components), access_log=None)  # bot.logs logs access
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.info(
-        "Staffroom listening on http://%s:%s (POST /slack/events, /api/messages, GET /healthz)",
-        host,
-        port,
-    )
-    socket_mode = None
-    if app_token and components.slack is not None:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    """Serve HTTP (and Socket Mode when ``app_token`` is set) until cancelled or signalled.
 
-        socket_mode = AsyncSocketModeHandler(components.slack.app, app_token)
-        await socket_mode.connect_async()
-        log.info("Slack Socket Mode connected")
-    stop = asyncio.Event()
+    The model (and the index, if there is one) is loaded before the port opens, so the first
+    ``/readyz`` is quick and a replica that answers is ready. With ``settings``, a fresh data
+    dir's library is indexed in the background meanwhile (``/readyz``: "indexing n%").
+    """
+    from bot.startup import log_surfaces, surfaces
+
+    socket_on = components.slack is not None and bool(app_token)
+    first_index = None
+    if settings is not None:
+        found = surfaces(settings)
+        log_surfaces(found)
+        socket_on = socket_on and found.socket_mode.on
+        first_index = FirstIndex(settings.library, settings.index_dir)
+    await asyncio.to_thread(components.warm_up)
+    web_app = build_web_app(components, settings)
+    runners: list[web.AppRunner] = []
+    loops: list[asyncio.Task[None]] = []
+    socket_mode = None
+    signals: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
-    signals = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            signals.append(sig)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
-            pass
-    loops = [asyncio.create_task(answer_abandoned(components.core, sweep_seconds))]
-    if components.review is not None:
-        loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
     try:
+        embedder = getattr(components.retriever, "embedder", None)
+        database = components.database
+        if first_index is not None and database is not None and embedder is not None:
+            if await asyncio.to_thread(first_index.needed):
+                web_app[FIRST_INDEX] = first_index
+                loops.append(asyncio.create_task(first_index.run(database, embedder)))
+        bound = await _listen(runners, web_app, host, port)
+        log.info(
+            "Staffroom listening on http://%s:%s (%s)", host, bound, ", ".join(routes(web_app))
+        )
+        if settings is not None and settings.metrics_port:
+            metrics_app = build_metrics_app(components)
+            private = await _listen(runners, metrics_app, host, settings.metrics_port)
+            log.info("/metrics is on http://%s:%s only (STAFFROOM_METRICS_PORT)", host, private)
+        if socket_on:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            assert components.slack is not None
+            socket_mode = AsyncSocketModeHandler(components.slack.app, app_token)
+            await socket_mode.connect_async()
+            log.info("Slack Socket Mode connected")
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                signals.append(sig)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+                pass
+        loops.append(asyncio.create_task(answer_abandoned(components.core, sweep_seconds)))
+        if components.review is not None:
+            loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
         await stop.wait()
     finally:
         for task in loops:
@@ -202,6 +279,19 @@ async def run(
             loop.remove_signal_handler(sig)
         if socket_mode is not None:
             await socket_mode.close_async()
-        await runner.cleanup()
+        for runner in reversed(runners):
+            await runner.cleanup()
         if components.teams is not None:
             await components.teams.close()
+
+
+async def _listen(runners: list[web.AppRunner], app: web.Application, host: str, port: int) -> int:
+    """Serve ``app`` on ``host:port`` (its runner joins ``runners``); the port actually bound."""
+    runner = web.AppRunner(app, access_log=None)  # bot.logs logs access
+    await runner.setup()
+    runners.append(runner)
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = getattr(site, "_server", None)
+    sockets = getattr(server, "sockets", None) or ()
+    return int(sockets[0].getsockname()[1]) if sockets else port

@@ -251,6 +251,41 @@ class Settings(BaseSettings):
         gt=0,
     )
 
+    # --- deploy: public address, Teams app package, public pages, private metrics ----------
+    public_url: str = Field(
+        "",
+        description="The https address people and Teams reach `staffroom serve` at "
+        "(https://staffroom.example.org): the Teams package's domain and page links.",
+    )
+    app_name: str = Field(
+        "Staffroom", description="The app's name in Teams (at most 30 characters) and on its pages."
+    )
+    org_name: str = Field(
+        "",
+        description="Who runs this Staffroom (your district), as Teams shows the developer (at most "
+        "32 characters) and the privacy and terms pages name it. Empty = the public host name.",
+    )
+    contact_email: str = Field(
+        "", description="Where people ask about Staffroom and their data (shown on the pages)."
+    )
+    privacy_url: str = Field(
+        "",
+        description="Privacy statement URL for the Teams package. Empty = STAFFROOM_PUBLIC_URL"
+        "/privacy, served by `staffroom serve`.",
+    )
+    terms_url: str = Field(
+        "",
+        description="Terms of use URL for the Teams package. Empty = STAFFROOM_PUBLIC_URL/terms, "
+        "served by `staffroom serve`.",
+    )
+    metrics_port: int = Field(
+        0,
+        description="Serve /metrics on this port only (a private listener on STAFFROOM_HOST), not "
+        "on the public port. 0 = /metrics on STAFFROOM_PORT.",
+        ge=0,
+        le=65535,
+    )
+
 
 def env_name(field: str) -> str:
     """The environment variable that sets ``field`` (``SLACK_BOT_TOKEN``, ``STAFFROOM_PORT``)."""
