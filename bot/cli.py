@@ -86,12 +86,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.app import build
+    from retrieval.hints import check_filters
 
     if args.question != "-" and not " ".join(args.question.split()):
         raise _input_error()
     settings = settings_from(args)
     components = build(settings, embedder=_embedder(settings))
     try:
+        filters = _filters(args)
+        if components.retriever is not None and not filters.is_empty():
+            check_filters(filters, components.retriever.sessions())  # unknown values: clear error
         return asyncio.run(_ask(components.core, args))
     finally:
         components.close()

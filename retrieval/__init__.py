@@ -8,6 +8,12 @@
     ranking.py    RankConfig and the pure fusion / per-session maths
     snippets.py   snippet(): the excerpt shown for a moment
     search.py     Searcher: hybrid search over the live version, hot-swapped
+    hints.py      grades/subjects named in a question: soft preferences, "(grades 6-12)" notes
+    followup.py   follow-up turns without an LLM (merge, hints, "another one"); optional rewrite
+    scope.py      ScopeClassifier: about teaching, or off-topic (HR, buildings, weather)?
+    matching.py   MatchJudge: relative cut, calibrated good match, weak / gap / off-topic
+    conversation.py  ConversationSearch: one turn = plan -> search -> verdict -> next context
+    llm_rewrite.py   OpenAIQueryRewriter: the optional LLM rewrite of a follow-up
 
 Nothing is imported here so that importing one module stays cheap (`staffroom --help`).
 """

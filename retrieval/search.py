@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from retrieval.embedder import Embedder
 from retrieval.flags import Clearances, flags_of, withheld_sources
+from retrieval.hints import Hints, adjust
 from retrieval.indexing import index_text
 from retrieval.ranking import (
     MODES,
@@ -215,9 +216,20 @@ class Searcher:
         return live
 
     def search(
-        self, query: str, *, k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        prefer: Hints | None = None,
+        exclude: Iterable[str] = (),
     ) -> SearchResponse:
-        """The ``k`` best sessions for ``query``, each with its best moments."""
+        """The ``k`` best sessions for ``query``, each with its best moments.
+
+        ``prefer`` nudges sessions for the grades/subjects it names up (never a filter);
+        ``exclude`` leaves out sessions already shown ("another one").
+        """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         text = normalise_query(query)
@@ -226,7 +238,9 @@ class Searcher:
         started = time.perf_counter()
         live = self._loaded()
         timings: dict[str, float] = {}
-        ranked = self._rank(live, text, max(k, 0), filters, mode, timings)
+        ranked, vector = self._rank(
+            live, text, max(k, 0), filters, mode, timings, prefer, frozenset(exclude)
+        )
         timings["total"] = (time.perf_counter() - started) * 1000
         match = max((r.match for r, _ in ranked), default=0.0)
         return SearchResponse(
@@ -236,6 +250,7 @@ class Searcher:
             threshold=self.threshold,
             index_version=live.snapshot.version,
             timings_ms=timings,
+            vector=vector,
         )
 
     def _rank(
@@ -246,11 +261,14 @@ class Searcher:
         filters: Filters | None,
         mode: Mode,
         timings: dict[str, float],
-    ) -> list[tuple[SessionRank, SessionResult]]:
+        prefer: Hints | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[list[tuple[SessionRank, SessionResult]], np.ndarray | None]:
+        """The ranked sessions, and the query's vector (None when nothing was searched)."""
         snap, cfg = live.snapshot, self.config
         allowed = live.allowed_rows(filters)
         if k == 0 or not snap.chunks or (allowed is not None and len(allowed) == 0):
-            return []
+            return [], None
         clock = time.perf_counter()
         # Embedded in every mode: the cosine is part of "good match" even for keyword ranking.
         query_vec = self.embedder.embed_queries([text])[0]
@@ -276,20 +294,24 @@ class Searcher:
         clock = time.perf_counter()
         rows = np.array(sorted(candidates), dtype=np.int64)
         if len(rows) == 0:
-            return []
+            return [], query_vec
         dense = snap.vector_index.reconstruct(rows) @ query_vec
         coverage = raw[rows] / scale if scale > 0 else np.zeros(len(rows), dtype=np.float32)
         ranked = rank_sessions(rows, dense, coverage, live.session_of, mode, cfg)
+        if exclude:  # before a re-ranker spends its candidates on them
+            ranked = adjust(ranked, snap.sessions, exclude=exclude)
         rerank_ms = 0.0
         if self.reranker is not None and ranked:
             started = time.perf_counter()
             ranked = self._rerank(snap, text, ranked, max(k, self.rerank_candidates))
             rerank_ms = timings["rerank"] = (time.perf_counter() - started) * 1000
+        if prefer:
+            ranked = adjust(ranked, snap.sessions, prefer)
         idf = snap.lexical.idf(snap.lexical.query_terms(text))
         withheld = self._withheld_sources(snap)
         results = [(r, self._result(snap, r, idf, withheld)) for r in ranked[:k]]
         timings["fuse"] = (time.perf_counter() - clock) * 1000 - rerank_ms
-        return results
+        return results, query_vec
 
     def _rerank(
         self, snap: Snapshot, text: str, ranked: list[SessionRank], candidates: int
@@ -339,7 +361,9 @@ class Searcher:
                     withheld=hidden,
                 )
             )
-        return SessionResult(snap.sessions[rank.session_id], rank.score, tuple(moments))
+        return SessionResult(
+            snap.sessions[rank.session_id], rank.score, tuple(moments), match=rank.match
+        )
 
 
 def _mask(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class SessionResult:
     session: SessionMeta
     score: float
     moments: tuple[Moment, ...]
+    # The session's own "good match" evidence (best chunk cosine, see RankConfig), which
+    # grade/subject preferences never move; 0.0 when not computed.
+    match: float = 0.0
 
     @property
     def best(self) -> Moment:
@@ -96,6 +102,8 @@ class SearchResponse:
     threshold: float
     index_version: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    # The query's embedding, so judging the answer (retrieval.matching) need not embed it again.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,14 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path, monkeypatch, capsys, fak
     code = cli.main(["ingest", str(SAMPLE_LIBRARY), "--data-dir", str(blocker)])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_filter_the_library_does_not_use_lists_the_valid_values(
+    real_cli, sample_data_dir, capsys
+):
+    code = real_cli(["ask", "--grade", "1", "exit tickets", "--data-dir", str(sample_data_dir)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "--grade '1' is not used in this library." in err
+    assert "Grade 1 is in --grade K-2. Valid values for --grade: K-2, 3-5, 6-8, 9-12." in err
+    assert real_cli(["ask", "--grade", "k-2", "exit tickets", "--data-dir", str(sample_data_dir)]) == 0
