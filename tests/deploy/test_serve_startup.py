@@ -240,14 +240,16 @@ async def test_an_existing_index_is_not_rebuilt_at_start(tmp_path, serve) -> Non
     settings = settings_for(tmp_path, files=True)
     first = await serve(settings, HeldEmbedder())
     await first.until(lambda: _ready(first))
+    live = first.components.retriever.info().version
     first.task.cancel()
     await asyncio.gather(first.task, return_exceptions=True)
 
-    model = HeldEmbedder()
-    model.embedding.clear()  # a rebuild would hang here
-    second = await serve(settings, model)
+    seen = len(first.log)
+    second = await serve(settings, HeldEmbedder())
     await second.until(lambda: _ready(second))
-    assert not model.waiting.is_set()
+    await asyncio.sleep(0.3)  # a rebuild, had one started, would have said so by now
+    assert second.components.retriever.info().version == live
+    assert not [line for line in second.log[seen:] if "indexing" in line]
 
 
 async def test_metrics_move_to_their_private_port(tmp_path, serve) -> None:
