@@ -29,9 +29,9 @@ from ingest.lock import build_lock
 from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
 from ingest.vectors import Reusable, assemble, embed_batches
-from retrieval.embedder import Embedder
+from retrieval.embedder import Embedder, fingerprint_of
 from retrieval.indexing import index_text
-from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
+from retrieval.snapshot import IndexRoot, Snapshot, check_model, write_snapshot
 from retrieval.types import Chunk, SessionMeta
 from staffroom_errors import ConfigError, IndexError_, LibraryError, LoaderError
 
@@ -212,10 +212,17 @@ class _Build:
     def _previous(self) -> Snapshot | None:
         try:
             current = self.root.current()
-            return Snapshot.load(current) if current is not None else None
+            previous = Snapshot.load(current) if current is not None else None
         except IndexError_ as err:
             self.warnings.append(f"The live index could not be read ({err.message}); rebuilt.")
             return None
+        try:
+            if previous is not None:
+                check_model(previous.info, self.embedder)
+        except IndexError_:  # its vectors are another model's: nothing of it is reused
+            self.warnings.append("The live index was built with another embedding model; rebuilt.")
+            return None
+        return previous
 
     def _parse(self, todo: Sequence[FileState]) -> None:
         for i, f in enumerate(todo):
@@ -317,6 +324,7 @@ class _Build:
             session_chunks[chunk.session_id] = session_chunks.get(chunk.session_id, 0) + 1
         return {
             "model": self.embedder.name,
+            "embedder": fingerprint_of(self.embedder),
             "dim": int(vectors.shape[1]),
             "ingest_key": self.key,
             "library": os.fspath(self.library.resolve()),

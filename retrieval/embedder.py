@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -47,6 +48,46 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
+_CONFIGS = (
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+    "1_Pooling/config.json",
+    "tokenizer.json",
+)
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+_WEIGHT_HEAD = 1 << 20
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """``"sha256:<16 hex>"`` of a model folder's config files and its weights' size and first MiB.
+
+    Cheap (a few small reads) and stable across copies of the same model; "" when ``folder`` is
+    not a folder (a cache name), so the index then records the model's name and dimension only.
+    """
+    if not folder.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for name in (*_CONFIGS, *_WEIGHTS):
+        path = folder / name
+        if not path.is_file():
+            continue
+        digest.update(f"{name}:{path.stat().st_size}:".encode())
+        with open(path, "rb") as handle:
+            digest.update(handle.read(_WEIGHT_HEAD))
+    return f"sha256:{digest.hexdigest()[:16]}"
+
+
+def fingerprint_of(embedder: Embedder) -> dict[str, object]:
+    """What the index records about the model that built it: name, dimension, fingerprint."""
+    return {
+        "name": embedder.name,
+        "dim": int(embedder.dim),
+        "fingerprint": str(getattr(embedder, "fingerprint", "") or ""),
+    }
+
+
 def _resolve_device(device: str) -> str:
     if device != "auto":
         return device
@@ -73,6 +114,7 @@ class SentenceTransformerEmbedder:
         # The name goes into index info and embedding caches, so it must not depend on where
         # the bundled package happens to be installed.
         self.name = model or BUNDLED_NAME
+        self._fingerprint: str | None = None
 
     # --- lazy model -----------------------------------------------------------------------
 
@@ -109,6 +151,16 @@ class SentenceTransformerEmbedder:
                 f"Could not load the embedding model {self._spec or BUNDLED_NAME!r}.",
                 hint="Set STAFFROOM_EMBED_MODEL to a local model folder (no download is tried).",
             ) from err
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the model folder's configs and the head of its weights ("" if not a folder).
+
+        Recorded in the index: a folder re-pointed to another model keeps its name, not this.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = folder_fingerprint(Path(self._location()))
+        return self._fingerprint
 
     # --- Embedder -------------------------------------------------------------------------
 
@@ -166,6 +218,7 @@ class FakeEmbedder:
         self.dim = dim
         self.max_tokens = max_tokens
         self.name = name
+        self.fingerprint = f"fake:{name}:{dim}"
         self.calls = 0  # texts embedded so far: lets tests check caching
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

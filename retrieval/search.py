@@ -26,7 +26,7 @@ from retrieval.ranking import (
     rank_sessions,
 )
 from retrieval.rerank import DEFAULT_CANDIDATES, Reranker
-from retrieval.snapshot import IndexRoot, Snapshot
+from retrieval.snapshot import IndexRoot, Snapshot, check_model
 from retrieval.snippets import snippet
 from retrieval.types import (
     Filters,
@@ -186,16 +186,7 @@ class Searcher:
         return snapshot
 
     def _check_model(self, snapshot: Snapshot) -> None:
-        built_with = snapshot.info.get("model")
-        dim = snapshot.info.get("snapshot", {}).get("dim")
-        if (built_with and built_with != self.embedder.name) or (
-            snapshot.chunks and dim != self.embedder.dim
-        ):
-            raise IndexError_(
-                f"The index was built with the model {built_with!r}, "
-                f"not {self.embedder.name!r}.",
-                hint="Run `staffroom ingest --full` after changing the model.",
-            )
+        check_model(snapshot.info, self.embedder)
 
     def sessions(self) -> tuple[SessionMeta, ...]:
         """Every session of the version searched now (loaded first if need be)."""

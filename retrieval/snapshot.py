@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.embedder import Embedder, fingerprint_of
 from retrieval.indexing import index_text
 from retrieval.lexical import LexicalIndex
 from retrieval.types import Chunk, IndexInfo, SessionMeta
@@ -46,6 +47,42 @@ _VERSION = re.compile(r"^v(\d{6,})-[0-9TZ]+$")
 _REBUILD_HINT = "Run `staffroom ingest --full` to rebuild it."
 # A build dir untouched for this long belongs to a crashed ingest, not a running one.
 _STALE_BUILD_S = 6 * 3600
+
+
+_MODEL_HINT = (
+    "Re-index with `staffroom ingest --full` (or `staffroom reindex --full`) to rebuild it with "
+    "this model, or set STAFFROOM_EMBED_MODEL back to the model that built it."
+)
+
+
+def check_model(info: Mapping[str, Any], embedder: Embedder) -> None:
+    """Refuse (`IndexError_`) an index whose vectors another embedding model made.
+
+    ``info["embedder"]`` (name, dimension, fingerprint) is written by ingest; indexes from
+    before it carry only ``model`` and ``snapshot.dim``, and are checked on those.
+    """
+    built = dict(info.get("embedder") or {})
+    built.setdefault("name", info.get("model") or "")
+    built.setdefault("dim", (info.get("snapshot") or {}).get("dim") or info.get("dim"))
+    chunks = int((info.get("snapshot") or {}).get("chunks") or 0)
+    now = fingerprint_of(embedder)
+    name_differs = bool(built["name"]) and built["name"] != now["name"]
+    dim_differs = chunks > 0 and built["dim"] is not None and int(built["dim"]) != now["dim"]
+    weights_differ = bool(built.get("fingerprint")) and bool(now["fingerprint"]) and (
+        built["fingerprint"] != now["fingerprint"]
+    )
+    if not (name_differs or dim_differs or weights_differ):
+        return
+    then = f"{built['name'] or 'an unnamed model'!r} ({built['dim']} dimensions"
+    then += f", {built['fingerprint']})" if built.get("fingerprint") else ")"
+    configured = f"{now['name']!r} ({now['dim']} dimensions"
+    configured += f", {now['fingerprint']})" if now["fingerprint"] else ")"
+    what = "a different copy of the same-named model" if not name_differs and weights_differ else ""
+    raise IndexError_(
+        f"The index was built with the embedding model {then}, but Staffroom is configured "
+        f"with {configured}{'; ' + what if what else ''}: their vectors cannot be compared.",
+        hint=_MODEL_HINT,
+    )
 
 
 def write_snapshot(
