@@ -1,11 +1,19 @@
-"""BM25 keyword search (bm25s) over the same texts as the vectors, with stopwords and stemming."""
+"""BM25 keyword search over the same texts as the vectors, with stopwords and stemming.
+
+Postings keep raw term counts and document lengths; idf and the length norm are computed over
+the live rows when an index is opened, so appending rows (or dropping them by leaving them out
+of ``rows``) scores exactly as a fresh build of the same texts would. Scores equal bm25s's
+Lucene BM25 (k1 1.5, b 0.75), which the index used before.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
+import os
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +25,9 @@ from staffroom_errors import IndexError_
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_PARAMS = "tokenizer.json"
+_PARAMS, _VOCAB, _LENGTHS = "tokenizer.json", "vocab.json", "doc_len.npy"
+FORMAT = 2
+K1, B = 1.5, 0.75
 # A 40k-character query would otherwise cost a long score loop for no gain.
 MAX_QUERY_TERMS = 64
 
@@ -47,30 +57,111 @@ def tokenize(text: str, *, stem: bool = True) -> list[str]:
     return stemmer(words) if stemmer and words else words
 
 
-class LexicalIndex:
-    """BM25 over a list of texts; rows are the positions of the texts."""
+class _Segment:
+    """Postings of a run of slots: for term id t, ``docs[indptr[t]:indptr[t+1]]`` and their tfs.
 
-    def __init__(self, bm25: object, size: int, stem: bool) -> None:
-        self._bm25 = bm25
-        self.size = size
-        self.stem = stem
+    Immutable once built; ``origin`` is the file it was read from, so a new version can link it
+    instead of writing it again.
+    """
+
+    def __init__(
+        self, indptr: np.ndarray, docs: np.ndarray, tfs: np.ndarray, origin: Path | None = None
+    ) -> None:
+        self.indptr, self.docs, self.tfs, self.origin = indptr, docs, tfs, origin
+
+    @classmethod
+    def of(cls, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray, vocab: int) -> _Segment:
+        """From (term, slot, tf) triples sorted by term then slot."""
+        counts = np.bincount(terms, minlength=vocab) if len(terms) else np.zeros(vocab, np.int64)
+        indptr = np.zeros(vocab + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(indptr, docs.astype(np.int32), tfs.astype(np.float32))
+
+    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        terms = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+        return terms, self.docs, self.tfs
+
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        if term + 1 >= len(self.indptr):  # a term first seen after this segment was written
+            return _NO_DOCS, _NO_TFS
+        start, end = self.indptr[term], self.indptr[term + 1]
+        return self.docs[start:end], self.tfs[start:end]
+
+
+_NO_DOCS = np.zeros(0, dtype=np.int32)
+_NO_TFS = np.zeros(0, dtype=np.float32)
+
+
+class LexicalIndex:
+    """BM25 over texts stored in slots; ``rows`` maps each row to its slot.
+
+    A fresh build has rows == slots. An appended index keeps its older slots (the rows that no
+    longer exist simply have no row) and puts new texts in a delta segment.
+    """
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        segments: list[_Segment],
+        doc_len: np.ndarray,
+        stem: bool,
+        rows: np.ndarray | None = None,
+    ) -> None:
+        self._vocab, self._segments, self._doc_len, self.stem = vocab, segments, doc_len, stem
+        self.slots = len(doc_len)
+        self._rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        self.size = self.slots if self._rows is None else len(self._rows)
+        self._live = np.ones(self.slots, dtype=bool)
+        if self._rows is not None:
+            self._live[:] = False
+            self._live[self._rows] = True
+        total = float(doc_len[self._live].astype(np.float64).sum())  # exact: integer lengths
+        avg = total / self.size if self.size else 1.0
+        self._norm = K1 * ((1 - B) + B * doc_len.astype(np.float64) / (avg or 1.0))
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        import bm25s
-
         stem = _stemmer() is not None
-        bm25 = bm25s.BM25()
-        if texts:
-            bm25.index([tokenize(t, stem=stem) for t in texts], show_progress=False)
-        return cls(bm25, len(texts), stem)
+        vocab: dict[str, int] = {}
+        segment, lengths = _segment(texts, vocab, 0, stem)
+        return cls(vocab, [segment], lengths, stem)
+
+    def extended(self, texts: Sequence[str], rows: np.ndarray) -> LexicalIndex:
+        """This index plus ``texts`` in new slots (``slots``, ``slots + 1``, ...), rows ``rows``.
+
+        The first segment is shared as it is; later ones and the new texts become one delta.
+        """
+        vocab = dict(self._vocab)
+        fresh, lengths = _segment(texts, vocab, self.slots, self.stem)
+        parts = [s.triples() for s in self._segments[1:]] + [fresh.triples()]
+        terms, docs, tfs = (np.concatenate(p) for p in zip(*parts, strict=True))
+        order = np.argsort(terms, kind="stable")  # older slots before newer within a term
+        delta = _Segment.of(terms[order], docs[order], tfs[order], len(vocab))
+        doc_len = np.concatenate([self._doc_len, lengths])
+        return LexicalIndex(vocab, [self._segments[0], delta], doc_len, self.stem, rows)
+
+    def with_rows(self, rows: np.ndarray | None) -> LexicalIndex:
+        """The same postings, searched as the rows ``rows`` (slot per row)."""
+        return LexicalIndex(self._vocab, self._segments, self._doc_len, self.stem, rows)
+
+    def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = [s.postings(term) for s in self._segments]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _df(self, term: str) -> int:
+        col = self._vocab.get(term)
+        if col is None:
+            return 0
+        docs, _ = self._postings(col)
+        return len(docs) if self._rows is None else int(np.count_nonzero(self._live[docs]))
 
     def query_terms(self, query: str) -> list[str]:
         """The distinct indexed terms of ``query``, in order, at most ``MAX_QUERY_TERMS``."""
-        vocab = getattr(self._bm25, "vocab_dict", None) or {}
         seen: dict[str, None] = {}
         for term in tokenize(query, stem=self.stem):
-            if term in vocab:
+            if term not in seen and self._df(term) > 0:
                 seen.setdefault(term)
             if len(seen) >= MAX_QUERY_TERMS:
                 break
@@ -94,14 +185,7 @@ class LexicalIndex:
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's (Lucene) idf per term; a term no row contains gets the highest idf."""
-        vocab = getattr(self._bm25, "vocab_dict", None) or {}
-        indptr = self._bm25.scores["indptr"] if self.size else np.zeros(1)  # type: ignore[attr-defined]
-        out: dict[str, float] = {}
-        for term in terms:
-            col = vocab.get(term, -1)
-            df = int(indptr[col + 1] - indptr[col]) if 0 <= col < len(indptr) - 1 else 0
-            out[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-        return out
+        return {t: _idf(self._df(t), self.size) for t in terms}
 
     def coverage_scale(self, query: str) -> float:
         """The most BM25 score any row could get for ``query``: the sum of its terms' idf.
@@ -118,27 +202,95 @@ class LexicalIndex:
         """The BM25 score of every row for already-tokenized ``terms``."""
         if not terms or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(list(terms)), dtype=np.float32)[: self.size]  # type: ignore[attr-defined]
+        out = np.zeros(self.slots, dtype=np.float32)
+        for term in terms:
+            col = self._vocab.get(term)
+            if col is None:
+                continue
+            docs, tfs = self._postings(col)
+            df = len(docs) if self._rows is None else int(np.count_nonzero(self._live[docs]))
+            if df == 0:
+                continue
+            idf = np.float32(_idf(df, self.size))
+            # As bm25s: float32 idf times a float64 tf part, stored as float32, summed in float32.
+            out[docs] += (np.float64(idf) * (tfs / (self._norm[docs] + tfs))).astype(np.float32)
+        return out if self._rows is None else out[self._rows]
 
     def save(self, directory: Path) -> None:
+        """Write into ``directory``; a segment read from disk is hard-linked, not rewritten."""
         directory.mkdir(parents=True, exist_ok=True)
-        if self.size:
-            self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
-        params = {"size": self.size, "stem": self.stem, "stopwords": "bm25s-english"}
+        names = []
+        for segment in self._segments:
+            name = f"postings-{uuid.uuid4().hex[:12]}.npz"
+            if segment.origin is not None and _link(segment.origin, directory / segment.origin.name):
+                name = segment.origin.name
+            else:
+                with open(directory / name, "wb") as handle:
+                    np.savez(handle, indptr=segment.indptr, docs=segment.docs, tfs=segment.tfs)
+            names.append(name)
+        with open(directory / _LENGTHS, "wb") as handle:
+            np.save(handle, self._doc_len)
+        vocab = sorted(self._vocab, key=self._vocab.__getitem__)
+        (directory / _VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        params = {"format": FORMAT, "slots": self.slots, "stem": self.stem, "segments": names,
+                  "stopwords": "bm25s-english", "k1": K1, "b": B}  # fmt: skip
         (directory / _PARAMS).write_text(json.dumps(params), encoding="utf-8")
+
+    @staticmethod
+    def is_current(directory: Path) -> bool:
+        """True when ``directory`` holds this format (older indexes were bm25s's)."""
+        try:
+            params = json.loads((directory / _PARAMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(params, dict) and params.get("format") == FORMAT
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        import bm25s
-
         try:
             params = json.loads((directory / _PARAMS).read_text(encoding="utf-8"))
-            size = int(params["size"])
-            bm25 = (
-                bm25s.BM25.load(str(directory), show_progress=False) if size else bm25s.BM25()
-            )
-        except (OSError, ValueError, KeyError) as err:
+            if params.get("format") != FORMAT:
+                raise ValueError(f"keyword index format {params.get('format')} != {FORMAT}")
+            terms = json.loads((directory / _VOCAB).read_text(encoding="utf-8"))
+            doc_len = np.load(directory / _LENGTHS, allow_pickle=False)
+            segments = []
+            for name in params["segments"]:
+                with np.load(directory / name, allow_pickle=False) as arrays:
+                    segments.append(_Segment(arrays["indptr"], arrays["docs"], arrays["tfs"],
+                                             origin=directory / name))  # fmt: skip
+            if len(doc_len) != int(params["slots"]):
+                raise ValueError("document lengths disagree with the slot count")
+        except (OSError, ValueError, KeyError, TypeError) as err:
             raise IndexError_(f"The keyword index in {directory.name} is unreadable.") from err
         if params.get("stem") and _stemmer() is None:
             log.warning("index was built with stemming but PyStemmer is missing")
-        return cls(bm25, size, bool(params.get("stem")))
+        return cls({t: i for i, t in enumerate(terms)}, segments, doc_len, bool(params["stem"]))
+
+
+def _idf(df: int, n: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def _segment(
+    texts: Sequence[str], vocab: dict[str, int], first_slot: int, stem: bool
+) -> tuple[_Segment, np.ndarray]:
+    """Postings of ``texts`` in slots ``first_slot``...; new words are added to ``vocab``."""
+    ids: list[int] = []
+    lengths = np.zeros(len(texts), dtype=np.int32)
+    for i, text in enumerate(texts):
+        tokens = tokenize(text, stem=stem)
+        lengths[i] = len(tokens)
+        ids.extend(vocab.setdefault(t, len(vocab)) for t in tokens)
+    slots = np.repeat(np.arange(first_slot, first_slot + len(texts), dtype=np.int64), lengths)
+    span = first_slot + len(texts) + 1
+    keys, counts = np.unique(np.asarray(ids, dtype=np.int64) * span + slots, return_counts=True)
+    return _Segment.of(keys // span, keys % span, counts, len(vocab)), lengths
+
+
+def _link(source: Path, dest: Path) -> bool:
+    """Hard-link an immutable file into a new version (False: copy it instead)."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        return False
+    return True
