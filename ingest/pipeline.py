@@ -30,8 +30,8 @@ from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
 from ingest.vectors import Reusable, assemble, embed_batches
 from retrieval.embedder import Embedder, fingerprint_of
-from retrieval.indexing import index_text
-from retrieval.snapshot import IndexRoot, Snapshot, check_model, write_snapshot
+from retrieval.indexing import check_model, index_text
+from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
 from retrieval.types import Chunk, SessionMeta
 from staffroom_errors import ConfigError, IndexError_, LibraryError, LoaderError
 
@@ -202,7 +202,9 @@ class _Build:
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
         info["flags"] = flags_info(chunks, sha_of)
-        version = self._write(chunks, vectors, sessions, manifest, info)
+        # The live index is extended rather than rebuilt unless --full (write_snapshot decides
+        # whether extending pays).
+        version = self._write(chunks, vectors, sessions, manifest, info, previous if reusable else None)
         return replace(
             summary, version=version, published=True, seconds=time.perf_counter() - started
         )
@@ -342,6 +344,7 @@ class _Build:
         sessions: Mapping[str, SessionMeta],
         manifest: Mapping[str, dict],
         info: Mapping[str, object],
+        base: Snapshot | None = None,
     ) -> str:
         self.emit(Progress("write", 0, 1, "writing the new index"))
         build_dir = self.root.new_build_dir()
@@ -353,6 +356,7 @@ class _Build:
                 sessions=sessions,
                 files=manifest,
                 info=info,
+                base=base,
             )
             self.emit(Progress("write", 1, 1, "publishing"))
             version = self.root.publish(build_dir)

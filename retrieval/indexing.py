@@ -1,8 +1,25 @@
-"""What gets embedded and keyword-indexed for a chunk: its text under a short contextual header."""
+"""What an index holds for a chunk and which model made it; how a new version reuses the last.
+
+- ``index_text``: the text embedded and keyword-indexed, under a short contextual header.
+- ``check_model``: the embedding model recorded in an index must be the one searching it.
+- ``plan_slots``: which rows of a new version can keep the previous version's slots.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from retrieval.embedder import Embedder, fingerprint_of
 from retrieval.types import Chunk, SessionMeta
+from staffroom_errors import IndexError_
+
+# An extended index is rebuilt in full once more than this share of its slots is dead (rows
+# removed or changed since the last full build): dead slots cost memory and HNSW recall.
+MAX_DEAD_SHARE = 0.2
 
 
 def context_header(session: SessionMeta, heading: str = "") -> str:
@@ -23,3 +40,74 @@ def index_text(chunk: Chunk, session: SessionMeta) -> str:
     header = context_header(session, chunk.heading)
     body = chunk.text.strip()
     return f"{header}\n\n{body}" if header else body
+
+
+_MODEL_HINT = (
+    "Re-index with `staffroom ingest --full` (or `staffroom reindex --full`) to rebuild it with "
+    "this model, or set STAFFROOM_EMBED_MODEL back to the model that built it."
+)
+
+
+def check_model(info: Mapping[str, Any], embedder: Embedder) -> None:
+    """Refuse (`IndexError_`) an index whose vectors another embedding model made.
+
+    ``info["embedder"]`` (name, dimension, fingerprint) is written by ingest; indexes from
+    before it carry only ``model`` and ``snapshot.dim``, and are checked on those.
+    """
+    built = dict(info.get("embedder") or {})
+    built.setdefault("name", info.get("model") or "")
+    built.setdefault("dim", (info.get("snapshot") or {}).get("dim") or info.get("dim"))
+    chunks = int((info.get("snapshot") or {}).get("chunks") or 0)
+    now = fingerprint_of(embedder)
+    name_differs = bool(built["name"]) and built["name"] != now["name"]
+    dim_differs = chunks > 0 and built["dim"] is not None and int(built["dim"]) != now["dim"]
+    weights_differ = bool(built.get("fingerprint")) and bool(now["fingerprint"]) and (
+        built["fingerprint"] != now["fingerprint"]
+    )
+    if not (name_differs or dim_differs or weights_differ):
+        return
+    then = f"{built['name'] or 'an unnamed model'!r} ({built['dim']} dimensions"
+    then += f", {built['fingerprint']})" if built.get("fingerprint") else ")"
+    configured = f"{now['name']!r} ({now['dim']} dimensions"
+    configured += f", {now['fingerprint']})" if now["fingerprint"] else ")"
+    what = "a different copy of the same-named model" if not name_differs and weights_differ else ""
+    raise IndexError_(
+        f"The index was built with the embedding model {then}, but Staffroom is configured "
+        f"with {configured}{'; ' + what if what else ''}: their vectors cannot be compared.",
+        hint=_MODEL_HINT,
+    )
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """Row i of the new version lives in slot ``rows[i]``; ``new`` rows get fresh slots."""
+
+    rows: np.ndarray
+    new: list[int]
+    slots: int  # slots in the extended index, dead ones included
+
+    @property
+    def dead(self) -> int:
+        return self.slots - len(self.rows)
+
+
+def plan_slots(previous: Sequence[str], previous_rows: np.ndarray, texts: Sequence[str],
+               slots: int) -> SlotPlan:  # fmt: skip
+    """Keep the slot of each text the previous version already indexed; append the rest.
+
+    ``previous[i]`` is the previous version's text of row i, stored in slot
+    ``previous_rows[i]`` of its ``slots``. A text that appears twice reuses two slots.
+    """
+    free: dict[str, list[int]] = {}
+    for text, slot in zip(reversed(previous), reversed(previous_rows.tolist()), strict=True):
+        free.setdefault(text, []).append(int(slot))  # reversed: pop() yields the first slot
+    rows = np.empty(len(texts), dtype=np.int64)
+    new: list[int] = []
+    for i, text in enumerate(texts):
+        stack = free.get(text)
+        if stack:
+            rows[i] = stack.pop()
+        else:
+            rows[i] = slots + len(new)
+            new.append(i)
+    return SlotPlan(rows, new, slots + len(new))

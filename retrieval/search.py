@@ -16,7 +16,7 @@ import numpy as np
 from retrieval.embedder import Embedder
 from retrieval.flags import Clearances, flags_of, withheld_sources
 from retrieval.hints import Hints, adjust
-from retrieval.indexing import index_text
+from retrieval.indexing import check_model, index_text
 from retrieval.ranking import (
     MODES,
     Mode,
@@ -26,7 +26,7 @@ from retrieval.ranking import (
     rank_sessions,
 )
 from retrieval.rerank import DEFAULT_CANDIDATES, Reranker
-from retrieval.snapshot import IndexRoot, Snapshot, check_model
+from retrieval.snapshot import IndexRoot, Snapshot
 from retrieval.snippets import snippet
 from retrieval.types import (
     Filters,

@@ -5,7 +5,8 @@
         v000006-.../             a complete snapshot (kept a while for readers still on it)
         v000007-.../
             info.json            written last: a snapshot without it is incomplete
-            chunks.jsonl  vectors.npy  vectors.faiss  lexical/  sessions.json  files.json
+            chunks.jsonl  vectors.faiss  lexical/  sessions.json  files.json
+            slots.npy            row -> slot, when the version extends the one before it
         .build-<uuid>/           a build in progress; ignored until published
         .publish.lock            serialises publish and prune across processes
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,58 +33,24 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.embedder import Embedder, fingerprint_of
-from retrieval.indexing import index_text
+from retrieval.indexing import MAX_DEAD_SHARE, SlotPlan, index_text, plan_slots
 from retrieval.lexical import LexicalIndex
 from retrieval.types import Chunk, IndexInfo, SessionMeta
-from retrieval.vector import VectorIndex
+from retrieval.vector import EXACT_MAX, VectorIndex
 from staffroom_errors import IndexError_
 
-FORMAT = 1
-_CHUNKS, _VECTORS, _FAISS, _LEXICAL = "chunks.jsonl", "vectors.npy", "vectors.faiss", "lexical"
+# 2: no vectors.npy (faiss holds the vectors), own keyword postings, slots.npy when extended.
+FORMAT = 2
+_READABLE = (1, 2)
+_CHUNKS, _SLOTS, _FAISS, _LEXICAL = "chunks.jsonl", "slots.npy", "vectors.faiss", "lexical"
 _SESSIONS, _FILES, _INFO = "sessions.json", "files.json", "info.json"
 _POINTER = "CURRENT"
+log = logging.getLogger(__name__)
 _BUILD_PREFIX = ".build-"
 _VERSION = re.compile(r"^v(\d{6,})-[0-9TZ]+$")
 _REBUILD_HINT = "Run `staffroom ingest --full` to rebuild it."
 # A build dir untouched for this long belongs to a crashed ingest, not a running one.
 _STALE_BUILD_S = 6 * 3600
-
-
-_MODEL_HINT = (
-    "Re-index with `staffroom ingest --full` (or `staffroom reindex --full`) to rebuild it with "
-    "this model, or set STAFFROOM_EMBED_MODEL back to the model that built it."
-)
-
-
-def check_model(info: Mapping[str, Any], embedder: Embedder) -> None:
-    """Refuse (`IndexError_`) an index whose vectors another embedding model made.
-
-    ``info["embedder"]`` (name, dimension, fingerprint) is written by ingest; indexes from
-    before it carry only ``model`` and ``snapshot.dim``, and are checked on those.
-    """
-    built = dict(info.get("embedder") or {})
-    built.setdefault("name", info.get("model") or "")
-    built.setdefault("dim", (info.get("snapshot") or {}).get("dim") or info.get("dim"))
-    chunks = int((info.get("snapshot") or {}).get("chunks") or 0)
-    now = fingerprint_of(embedder)
-    name_differs = bool(built["name"]) and built["name"] != now["name"]
-    dim_differs = chunks > 0 and built["dim"] is not None and int(built["dim"]) != now["dim"]
-    weights_differ = bool(built.get("fingerprint")) and bool(now["fingerprint"]) and (
-        built["fingerprint"] != now["fingerprint"]
-    )
-    if not (name_differs or dim_differs or weights_differ):
-        return
-    then = f"{built['name'] or 'an unnamed model'!r} ({built['dim']} dimensions"
-    then += f", {built['fingerprint']})" if built.get("fingerprint") else ")"
-    configured = f"{now['name']!r} ({now['dim']} dimensions"
-    configured += f", {now['fingerprint']})" if now["fingerprint"] else ")"
-    what = "a different copy of the same-named model" if not name_differs and weights_differ else ""
-    raise IndexError_(
-        f"The index was built with the embedding model {then}, but Staffroom is configured "
-        f"with {configured}{'; ' + what if what else ''}: their vectors cannot be compared.",
-        hint=_MODEL_HINT,
-    )
 
 
 def write_snapshot(
@@ -93,10 +61,15 @@ def write_snapshot(
     sessions: Mapping[str, SessionMeta],
     files: Mapping[str, dict],
     info: Mapping[str, Any],
+    base: Snapshot | None = None,
 ) -> None:
     """Write a complete snapshot into the new, empty directory ``dest``; every file fsynced.
 
-    ``vectors[i]`` must embed ``index_text(chunks[i], sessions[chunks[i].session_id])``.
+    ``vectors[i]`` must embed ``index_text(chunks[i], sessions[chunks[i].session_id])``. With
+    ``base`` (the live version, built by the same model), the vector and keyword indexes are
+    ``base``'s plus the texts it lacks, when that pays (`_plan`); the result searches exactly
+    as a full build would (the same rows and scores; HNSW is approximate either way). ``base``
+    itself is only read: its unchanged keyword postings are hard-linked.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
@@ -110,13 +83,20 @@ def write_snapshot(
 
     lines = (json.dumps(asdict(c), ensure_ascii=False) for c in chunks)
     _write_text(dest / _CHUNKS, "".join(line + "\n" for line in lines))
-    with open(dest / _VECTORS, "wb") as handle:
-        np.save(handle, vectors)
-        _sync(handle)
-    vector_index = VectorIndex.build(vectors)
-    vector_index.save(dest / _FAISS)
     texts = [index_text(c, sessions[c.session_id]) for c in chunks]
-    LexicalIndex.build(texts).save(dest / _LEXICAL)
+    plan = _plan(base, texts, vectors) if base is not None else None
+    if plan is None:
+        vector_index = VectorIndex.build(vectors)
+        lexical = LexicalIndex.build(texts)
+    else:
+        assert base is not None
+        vector_index = base.vector_index.extended(vectors[plan.new], plan.rows)
+        lexical = base.lexical.extended([texts[i] for i in plan.new], plan.rows)
+        with open(dest / _SLOTS, "wb") as handle:
+            np.save(handle, plan.rows)
+            _sync(handle)
+    vector_index.save(dest / _FAISS)
+    lexical.save(dest / _LEXICAL)
     _sync_tree(dest / _LEXICAL)
     _write_json(dest / _SESSIONS, {sid: asdict(meta) for sid, meta in sessions.items()})
     _write_json(dest / _FILES, dict(files))
@@ -126,25 +106,53 @@ def write_snapshot(
         "sessions": len(sessions),
         "dim": int(vectors.shape[1]),
         "vector_index": "hnsw" if vector_index.approximate else "exact",
+        "index_build": "full" if plan is None else "extended",
+        "slots": vector_index.slots,
+        "added": len(chunks) if plan is None else len(plan.new),
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _write_json(dest / _INFO, {**dict(info), "snapshot": snapshot_info})
     _fsync_dir(dest)
 
 
+def _plan(base: Snapshot, texts: Sequence[str], vectors: np.ndarray) -> SlotPlan | None:
+    """How to extend ``base`` to ``texts``; None when a full build pays or is needed."""
+    old = base.vector_index
+    if old.dim != vectors.shape[1] or not LexicalIndex.is_current(base.path / _LEXICAL):
+        return None
+    if old.approximate != (len(texts) > EXACT_MAX) or not len(texts):
+        return None  # the index kind changes with the size: build the right one
+    previous = [index_text(c, base.sessions[c.session_id]) for c in base.chunks]
+    plan = plan_slots(previous, base.rows, texts, old.slots)
+    if plan.dead > MAX_DEAD_SHARE * plan.slots:
+        return None
+    kept = [i for i in range(0, len(texts), max(1, len(texts) // 64)) if plan.rows[i] < old.slots]
+    if not np.allclose(vectors[kept], old.matrix[plan.rows[kept]], atol=1e-5):
+        return None  # the vectors given for the same texts differ: another model after all
+    return plan
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
-    """A loaded index version, fully in memory: its files may be pruned once it is loaded."""
+    """A loaded index version, fully in memory: its files may be pruned once it is loaded.
+
+    The vectors are held once, by the vector index; ``vectors`` gives them in row order.
+    """
 
     path: Path
     version: str
     chunks: tuple[Chunk, ...]
-    vectors: np.ndarray
     sessions: dict[str, SessionMeta]
     files: dict[str, Any]
     info: dict[str, Any]
     vector_index: VectorIndex = field(repr=False)
     lexical: LexicalIndex = field(repr=False)
+    rows: np.ndarray = field(repr=False)  # row -> slot in both indexes
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Row i's vector in row i (read-only; a copy when the index was extended)."""
+        return self.vector_index.row_vectors()
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:
@@ -155,24 +163,29 @@ class Snapshot:
         try:
             info = json.loads((path / _INFO).read_text(encoding="utf-8"))
             meta = info["snapshot"]
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"format {meta.get('format')} != {FORMAT}")
+            if meta.get("format") not in _READABLE:
+                raise ValueError(f"format {meta.get('format')} is not one of {_READABLE}")
             chunks = tuple(_chunk(json.loads(line)) for line in _lines(path / _CHUNKS))
-            vectors = np.load(path / _VECTORS, allow_pickle=False)
             raw_sessions = json.loads((path / _SESSIONS).read_text(encoding="utf-8"))
             sessions = {sid: _session(value) for sid, value in raw_sessions.items()}
             files = json.loads((path / _FILES).read_text(encoding="utf-8"))
-            vector_index = VectorIndex.load(path / _FAISS)
-            lexical = LexicalIndex.load(path / _LEXICAL)
+            slots = np.load(path / _SLOTS) if (path / _SLOTS).is_file() else None
+            vector_index = VectorIndex.load(path / _FAISS).with_rows(slots)
+            if meta["format"] >= 2:
+                lexical = LexicalIndex.load(path / _LEXICAL).with_rows(slots)
+            else:  # format 1 kept bm25s's precomputed scores: index the same texts again
+                log.info("re-indexing the keywords of %s (an older index format)", path.name)
+                lexical = LexicalIndex.build([index_text(c, sessions[c.session_id]) for c in chunks])
         except (OSError, ValueError, KeyError, TypeError, IndexError_) as err:
             raise IndexError_(f"The index in {path} is corrupt ({err}).", hint=_REBUILD_HINT) from err
-        sizes = {len(chunks), vectors.shape[0], vector_index.size, lexical.size, meta["chunks"]}
-        if len(sizes) != 1 or vectors.ndim != 2:
+        sizes = {len(chunks), vector_index.size, lexical.size, meta["chunks"]}
+        if len(sizes) != 1 or vector_index.slots != lexical.slots:
             raise IndexError_(
                 f"The index in {path} is corrupt (its parts disagree on the chunk count).",
                 hint=_REBUILD_HINT,
             )
-        return cls(path, path.name, chunks, vectors, sessions, files, info, vector_index, lexical)
+        rows = slots if slots is not None else np.arange(len(chunks), dtype=np.int64)
+        return cls(path, path.name, chunks, sessions, files, info, vector_index, lexical, rows)
 
     def describe(self) -> IndexInfo:
         return IndexInfo.of(str(self.path), self.info, len(self.files))

@@ -1,7 +1,9 @@
 """Dense vector search: the only module that imports faiss.
 
-Rows are addressed by their position in the vectors array (0..n-1); faiss's ``-1`` labels and
-its ``(D, I)`` arrays never leave this module.
+Vectors live in slots (faiss ids); callers address rows, and ``rows[i]`` is row i's slot. A fresh
+build has rows == slots; an extended index keeps the slots of rows that no longer exist (they
+are never returned) and adds new ones. faiss's ``-1`` labels, its ``(D, I)`` arrays and slots
+never leave this module. The vectors are held once, in faiss; ``matrix`` is a view of them.
 """
 
 from __future__ import annotations
@@ -34,8 +36,17 @@ class VectorIndex:
     # Subsets up to this size are scanned exactly even in an HNSW index (tests lower it).
     exact_subset_max: int = EXACT_MAX
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, rows: np.ndarray | None = None) -> None:
         self._index = index
+        self.slots = int(index.ntotal)
+        self._matrix = _flat_view(index)
+        self._rows: np.ndarray | None = None
+        self._row_of: np.ndarray | None = None
+        if rows is not None and not _is_identity(rows, self.slots):
+            self._rows = np.asarray(rows, dtype=np.int64)
+            self._row_of = np.full(self.slots, -1, dtype=np.int64)
+            self._row_of[self._rows] = np.arange(len(self._rows))
+        self.size = self.slots if self._rows is None else len(self._rows)
 
     @classmethod
     def build(
@@ -56,9 +67,17 @@ class VectorIndex:
             index.add(vectors)
         return cls(index)
 
-    @property
-    def size(self) -> int:
-        return int(self._index.ntotal)
+    def extended(self, vectors: np.ndarray, rows: np.ndarray) -> VectorIndex:
+        """A copy with ``vectors`` added in new slots (``slots``, ``slots + 1``, ...)."""
+        index = faiss.clone_index(self._index)
+        vectors = _as_matrix(vectors)
+        if len(vectors):
+            index.add(vectors)
+        return VectorIndex(index, rows)
+
+    def with_rows(self, rows: np.ndarray | None) -> VectorIndex:
+        """The same vectors, searched as the rows ``rows`` (slot per row)."""
+        return VectorIndex(self._index, rows)
 
     @property
     def dim(self) -> int:
@@ -67,6 +86,11 @@ class VectorIndex:
     @property
     def approximate(self) -> bool:
         return isinstance(self._index, faiss.IndexHNSW)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """Every slot's vector (slots x dim), read-only, without a copy."""
+        return self._matrix
 
     def search(
         self, query_vecs: np.ndarray, k: int, *, subset: Sequence[int] | np.ndarray | None = None
@@ -81,33 +105,51 @@ class VectorIndex:
             raise ValueError(f"query dim {queries.shape[1]} != index dim {self.dim}")
         if k <= 0 or self.size == 0:
             return [[] for _ in range(len(queries))]
+        if subset is None and self._rows is None:
+            return self._hits(*self._index.search(queries, min(k, self.size)))
         if subset is None:
-            return _hits(*self._index.search(queries, min(k, self.size)))
-        ids = np.unique(np.asarray(subset, dtype=np.int64))
-        ids = ids[(ids >= 0) & (ids < self.size)]
-        if len(ids) == 0:
+            slots = self._rows
+        else:
+            ids = np.asarray(subset, dtype=np.int64)
+            ids = ids[(ids >= 0) & (ids < self.size)]
+            slots = ids if self._rows is None else self._rows[ids]
+        assert slots is not None
+        if len(slots) == 0:
             return [[] for _ in range(len(queries))]
-        if not self.approximate or len(ids) <= self.exact_subset_max:
-            return self._exact_subset(queries, ids, k)
-        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # missing in stubs
-        params.sel = faiss.IDSelectorBatch(ids)
-        params.efSearch = max(self._index.hnsw.efSearch, 2 * k)  # type: ignore[attr-defined]
-        return _hits(*self._index.search(queries, min(k, len(ids)), params=params))
+        mask = np.zeros(self.slots, dtype=bool)
+        mask[slots] = True
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(self.slots, faiss.swig_ptr(bits))
+        count = int(np.count_nonzero(mask))
+        if not self.approximate or count <= self.exact_subset_max:
+            flat = faiss.downcast_index(self._index.storage) if self.approximate else self._index  # type: ignore[attr-defined]
+            params = faiss.SearchParameters()
+            params.sel = selector
+            found = flat.search(queries, min(k, count), params=params)
+        else:
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # missing in stubs
+            params.sel = selector
+            params.efSearch = max(self._index.hnsw.efSearch, 2 * k)  # type: ignore[attr-defined]
+            found = self._index.search(queries, min(k, count), params=params)
+        del bits  # the selector points into it: kept alive until here
+        return self._hits(*found)
 
-    def _exact_subset(self, queries: np.ndarray, ids: np.ndarray, k: int) -> list[Hits]:
-        rows = self._index.reconstruct_batch(ids)
-        scores = queries @ rows.T
-        top = min(k, len(ids))
+    def _hits(self, scores: np.ndarray, labels: np.ndarray) -> list[Hits]:
         out: list[Hits] = []
-        for row in scores:
-            best = np.argpartition(-row, top - 1)[:top]
-            best = best[np.argsort(-row[best], kind="stable")]
-            out.append([(int(ids[i]), float(row[i])) for i in best])
+        for srow, lrow in zip(scores, labels, strict=True):
+            keep = lrow >= 0
+            rows = lrow[keep] if self._row_of is None else self._row_of[lrow[keep]]
+            out.append([(int(r), float(s)) for r, s in zip(rows, srow[keep], strict=True)])
         return out
 
     def reconstruct(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-        """The stored vectors for ``rows``."""
-        return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+        """The stored vectors for ``rows`` (a copy)."""
+        ids = np.asarray(rows, dtype=np.int64)
+        return self._matrix[ids if self._rows is None else self._rows[ids]]
+
+    def row_vectors(self) -> np.ndarray:
+        """Every row's vector in row order: a view when rows are slots, else a copy."""
+        return self._matrix if self._rows is None else self._matrix[self._rows]
 
     def save(self, path: Path) -> None:
         """Write the index to ``path`` and fsync it."""
@@ -123,6 +165,39 @@ class VectorIndex:
             raise IndexError_(f"The vector index {path.name} is unreadable.") from err
 
 
+class _Pinned:
+    """Exposes faiss's vector storage to numpy and keeps the index alive while a view exists."""
+
+    def __init__(self, index: faiss.Index, flat: faiss.Index) -> None:
+        self.index = index
+        n, d = int(flat.ntotal), int(flat.d)
+        # A view that does not own the memory: hence this object, which keeps the index alive.
+        raw = faiss.rev_swig_ptr(flat.get_xb(), n * d)  # type: ignore[attr-defined]
+        address = int(raw.__array_interface__["data"][0])
+        self.__array_interface__ = {
+            "shape": (n, d), "typestr": "<f4", "version": 3, "data": (address, True),
+        }  # fmt: skip
+
+
+def _flat_view(index: faiss.Index) -> np.ndarray:
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    if not int(flat.ntotal):
+        return np.zeros((0, int(flat.d)), dtype=np.float32)
+    return np.asarray(_Pinned(index, flat))
+
+
+def _is_identity(rows: np.ndarray, slots: int) -> bool:
+    return len(rows) == slots and bool(np.array_equal(rows, np.arange(slots)))
+
+
+
+    def load(cls, path: Path) -> VectorIndex:
+        try:
+            return cls(faiss.read_index(str(path)))
+        except RuntimeError as err:
+            raise IndexError_(f"The vector index {path.name} is unreadable.") from err
+
+
 def _as_matrix(vectors: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(vectors, dtype=np.float32)
     if array.ndim == 1:
@@ -130,10 +205,3 @@ def _as_matrix(vectors: np.ndarray) -> np.ndarray:
     if array.ndim != 2:
         raise ValueError(f"expected a 2-d array of vectors, got shape {array.shape}")
     return array
-
-
-def _hits(scores: np.ndarray, labels: np.ndarray) -> list[Hits]:
-    return [
-        [(int(label), float(score)) for label, score in zip(lrow, srow, strict=True) if label >= 0]
-        for srow, lrow in zip(scores, labels, strict=True)
-    ]

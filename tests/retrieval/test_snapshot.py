@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -58,7 +59,8 @@ def test_write_refuses_bad_input(tmp_path: Path) -> None:
         lambda d: (d / "info.json").unlink(),
         lambda d: (d / "info.json").write_text("{not json"),
         lambda d: (d / "chunks.jsonl").write_text('{"chunk_id": "x"}\n'),
-        lambda d: (d / "vectors.npy").write_bytes(b"garbage"),
+        lambda d: (d / "lexical" / "vocab.json").write_text("{not json"),
+        lambda d: (d / "lexical" / "doc_len.npy").write_bytes(b"garbage"),
         lambda d: (d / "vectors.faiss").write_bytes(b"garbage"),
         lambda d: (d / "sessions.json").unlink(),
         lambda d: (d / "lexical" / "tokenizer.json").unlink(),
@@ -164,3 +166,18 @@ def test_prune_keeps_recent_versions_and_the_live_one(build_index: IndexBuilder)
     assert fresh.exists()  # a build that may still be running is left alone
     assert root.current_version() == versions[-1]
     Snapshot.load(root.path / str(root.current_version()))
+
+
+def test_an_index_of_the_older_format_still_loads(tmp_path: Path) -> None:
+    """Format 1 kept a vectors.npy and bm25s's keyword files: the keywords are indexed again."""
+    _write(tmp_path / "snap")
+    fresh = Snapshot.load(tmp_path / "snap")
+    info_path = tmp_path / "snap" / "info.json"
+    info = json.loads(info_path.read_text())
+    info["snapshot"]["format"] = 1
+    info_path.write_text(json.dumps(info))
+    for part in (tmp_path / "snap" / "lexical").iterdir():
+        part.unlink()
+    old = Snapshot.load(tmp_path / "snap")
+    assert old.chunks == fresh.chunks
+    assert np.array_equal(old.lexical.scores("exit tickets"), fresh.lexical.scores("exit tickets"))
