@@ -68,23 +68,47 @@ def normalise_query(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
     return cut[:space] if space > max_chars // 2 else text[:max_chars]
 
 
+# Distinct filters whose allowed rows a loaded version remembers (grade x subject is a few dozen).
+_FILTER_CACHE = 128
+
+
 @dataclass(frozen=True, eq=False)
 class _Live:
     """A loaded snapshot plus the per-row lookups searching needs."""
 
     snapshot: Snapshot
     session_of: tuple[str, ...]  # row -> session id
+    session_ids: tuple[str, ...]  # the sessions, in the order ``session_index`` counts them
+    session_index: np.ndarray  # row -> position in ``session_ids``
+    allowed: dict[tuple, np.ndarray] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> _Live:
-        return cls(snapshot, tuple(c.session_id for c in snapshot.chunks))
+        session_of = tuple(c.session_id for c in snapshot.chunks)
+        ids = tuple(snapshot.sessions)
+        position = {sid: i for i, sid in enumerate(ids)}
+        index = np.fromiter((position[sid] for sid in session_of), np.int32, len(session_of))
+        return cls(snapshot, session_of, ids, index)
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
-        """Rows whose session passes ``filters``; None when nothing is filtered."""
+        """Rows whose session passes ``filters``; None when nothing is filtered.
+
+        Worked out once per distinct filter per loaded version (sorted row numbers).
+        """
         if filters is None or filters.is_empty():
             return None
-        passing = {sid for sid, meta in self.snapshot.sessions.items() if _passes(meta, filters)}
-        return np.array([i for i, sid in enumerate(self.session_of) if sid in passing], dtype=np.int64)
+        key = (tuple(filters.grade_bands), tuple(filters.subjects), tuple(filters.tags))
+        rows = self.allowed.get(key)
+        if rows is None:
+            sessions = self.snapshot.sessions
+            passing = np.array([_passes(sessions[sid], filters) for sid in self.session_ids],
+                               dtype=bool)  # fmt: skip
+            rows = np.flatnonzero(passing[self.session_index]) if len(passing) else passing
+            rows = rows.astype(np.int64)
+            if len(self.allowed) >= _FILTER_CACHE:
+                self.allowed.clear()
+            self.allowed[key] = rows
+        return rows
 
 
 # A session for "All subjects" belongs in a Math teacher's filtered results too.

@@ -1,0 +1,262 @@
+"""Publishing a changed index at scale: extend the live version vs rebuild it; query speed.
+
+    python bench/publish.py                      # 100k chunks, 3 runs each (~15 min on 2 cores)
+    python bench/publish.py --size 20000 --runs 1 --queries 60      # a quick look
+
+Parts, each in its own process (so each peak RSS is its own):
+  build    a synthetic library (bench/_common.py: teaching-vocabulary text, clustered unit
+           vectors around real embeddings; embedding 100k chunks would take hours), published
+           with a full ``write_snapshot``
+  publish  what ``staffroom ingest`` does after a change, from the index on: load the live
+           version, change 1 (then 100) files' chunks (new text, new vectors), write the new
+           version extending the live one and publish it; then the same content as a full
+           rebuild, for comparison. Embedding, scanning and parsing are not part of it.
+  query    the real Searcher + real model, warm: unfiltered and filtered (grade 6-8; subject
+           Math) p50/p95 over the questions of examples/library/queries.yaml, on the extended
+           index (dead rows included) and on the fully rebuilt one
+Prints a table and writes bench/out/publish.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from _common import (  # noqa: E402
+    load_queries,
+    machine,
+    peak_rss_mb,
+    rss_mb,
+    run_child,
+    summary,
+    synthetic_library,
+    table,
+    topic_texts,
+    vocabulary,
+    write_json,
+)
+
+LIBRARY = ROOT / "examples" / "library"
+QUERIES = LIBRARY / "queries.yaml"
+TRANSCRIPTS = Path(os.environ.get("STAFFROOM_TRANSCRIPTS", "/work/shared/bench/transcripts"))
+OUT = ROOT / "bench" / "out" / "publish.json"
+N_CENTRES = 256
+
+
+def _embedder() -> Any:
+    from retrieval.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(device="cpu")
+
+
+def worker_build(size: int, data: Path) -> dict[str, Any]:
+    """A synthetic library of ``size`` chunks, published with a full build."""
+    from retrieval.snapshot import IndexRoot, write_snapshot
+
+    embedder = _embedder()
+    centres_file = data.parent / "centres.npz"
+    if not centres_file.is_file():
+        answerable = [q for q, ok in load_queries(QUERIES) if ok]
+        np.savez(centres_file, centres=embedder.embed_documents(topic_texts(N_CENTRES)),
+                 answers_for=embedder.embed_queries(answerable))
+    saved = np.load(centres_file)
+    words, probs = vocabulary([LIBRARY, TRANSCRIPTS])
+    lib = synthetic_library(size, saved["centres"], words, probs, answers_for=saved["answers_for"])
+    root = IndexRoot(data / "index")
+    build = root.new_build_dir()
+    info = {"model": embedder.name, "dim": int(lib.vectors.shape[1]), "synthetic": True}
+    started = time.perf_counter()
+    write_snapshot(build, chunks=lib.chunks, vectors=lib.vectors, sessions=lib.sessions,
+                   files={}, info=info)
+    root.publish(build)
+    return {"chunks": len(lib.chunks), "sessions": len(lib.sessions),
+            "full_build_s": round(time.perf_counter() - started, 2),
+            "peak_rss_mb": round(peak_rss_mb())}
+
+
+def _changed(snap: Any, files: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
+    """The live chunks with ``files`` sources' chunks rewritten, and their vectors."""
+    chunks, vectors = list(snap.chunks), np.array(snap.vectors)
+    sources = sorted({c.source for c in chunks})
+    picked = set(rng.choice(len(sources), size=files, replace=False).tolist())
+    doomed = {sources[i] for i in picked}
+    stamp = int(rng.integers(1 << 30))
+    for row, chunk in enumerate(chunks):
+        if chunk.source in doomed:
+            words = chunk.text.split()
+            rng.shuffle(words)
+            chunks[row] = replace(chunk, text=f"Revised {stamp}: " + " ".join(words))
+            moved = vectors[row] + rng.standard_normal(vectors.shape[1]).astype(np.float32) * 0.05
+            vectors[row] = moved / np.linalg.norm(moved)
+    return chunks, vectors
+
+
+def worker_publish(data: Path, files: int, runs: int, full_runs: int) -> dict[str, Any]:
+    """Extend the live version after changing ``files`` files, ``runs`` times; full rebuilds."""
+    from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
+
+    root = IndexRoot(data / "index")
+    rng = np.random.default_rng(files)
+    out: dict[str, list[float]] = defaultdict(list)
+    for kind, count in (("extend", runs), ("full", full_runs)):
+        for _ in range(count):
+            started = time.perf_counter()
+            live = Snapshot.load(root.current())  # type: ignore[arg-type]
+            out["load_live_s"].append(time.perf_counter() - started)
+            chunks, vectors = _changed(live, files, rng)
+            build = root.new_build_dir()
+            started = time.perf_counter()
+            write_snapshot(build, chunks=chunks, vectors=vectors, sessions=live.sessions,
+                           files={}, info=dict(live.info),
+                           base=live if kind == "extend" else None)  # fmt: skip
+            root.publish(build)
+            out[f"{kind}_publish_s"].append(time.perf_counter() - started)
+            meta = Snapshot.load(root.current()).info["snapshot"]  # type: ignore[arg-type]
+            out[f"{kind}_added"].append(meta["added"])
+            out[f"{kind}_dead"].append(meta["slots"] - meta["chunks"])
+            assert meta["index_build"] == ("extended" if kind == "extend" else "full"), meta
+            del live
+            root.prune(keep=2)
+    result: dict[str, Any] = {k: [round(v, 2) for v in vs] for k, vs in out.items()}
+    for key in ("load_live_s", "extend_publish_s", "full_publish_s"):
+        if out[key]:
+            result[key.replace("_s", "_median_s")] = round(statistics.median(out[key]), 2)
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result
+
+
+def worker_query(data: Path, n_queries: int) -> dict[str, Any]:
+    """Warm latency of the real Searcher with the real model, filtered and not; RSS."""
+    from retrieval.search import Searcher
+    from retrieval.types import Filters
+
+    base_rss = rss_mb()
+    embedder = _embedder()
+    embedder.embed_queries(["warm up the model"])
+    model_rss = rss_mb()
+    started = time.perf_counter()
+    searcher = Searcher(data / "index", embedder)
+    info = searcher.info()
+    load_s, index_rss = time.perf_counter() - started, rss_mb()
+    queries = [q for q, _ in load_queries(QUERIES)]
+    cases = {"unfiltered": None, "grade 6-8": Filters(grade_bands=("6-8",)),
+             "subject Math": Filters(subjects=("Math",))}
+    for q in queries[:5]:
+        for filters in cases.values():
+            searcher.search(q, k=5, filters=filters)
+    walls: dict[str, list[float]] = defaultdict(list)
+    for i in range(n_queries):  # interleaved, so a busy moment hits every case alike
+        for name, filters in cases.items():
+            began = time.perf_counter()
+            response = searcher.search(queries[i % len(queries)], k=5, filters=filters)
+            walls[name].append((time.perf_counter() - began) * 1000)
+            walls[f"{name} without embedding"].append(walls[name][-1] - response.timings_ms["embed"])
+    meta = json.loads((Path(info.path) / "info.json").read_text())["snapshot"]
+    return {"index": {k: meta.get(k) for k in ("chunks", "slots", "index_build", "vector_index")},
+            "index_load_s": round(load_s, 2), "latency_ms": {k: summary(v) for k, v in walls.items()},
+            "rss_mb": {"start": round(base_rss), "model": round(model_rss),
+                       "model+index": round(index_rss), "peak": round(peak_rss_mb())}}
+
+
+def _spawn(kind: str, work: Path, *extra: str) -> dict[str, Any]:
+    result = work / f"{kind}-{time.monotonic_ns()}.json"
+    cmd = [sys.executable, __file__, "--worker", kind, "--result", str(result), *extra]
+    run = run_child(cmd, cwd=ROOT, timeout=3600)
+    if run.returncode != 0:
+        raise SystemExit(f"{kind} worker failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    out = json.loads(result.read_text(encoding="utf-8"))
+    out["process"] = {"wall_s": round(run.wall_s, 2), "peak_rss_mb": round(run.peak_rss_mb)}
+    return out
+
+
+def report(res: dict[str, Any]) -> str:
+    rows = [("chunks / sessions", f"{res['build']['chunks']:,} / {res['build']['sessions']:,}", "")]
+    rows.append(("first full build (write_snapshot)", f"{res['build']['full_build_s']} s", ""))
+    for files, part in res["publish"].items():
+        rows.append((f"publish after changing {files} file(s), extended",
+                     f"{part['extend_publish_median_s']} s (runs {part['extend_publish_s']})",
+                     f"{part['extend_added'][0]} chunks added"))
+        if part.get("full_publish_s"):
+            rows.append(("same change, full rebuild", f"{part['full_publish_median_s']} s "
+                         f"(runs {part['full_publish_s']})", ""))
+        rows.append((f"  load live version ({files})", f"{part['load_live_median_s']} s",
+                     f"publish peak RSS {part['process']['peak_rss_mb']} MiB"))
+    for name, q in res["query"].items():
+        for case, lat in q["latency_ms"].items():
+            rows.append((f"{name}: {case} p50 / p95", f"{lat['p50']} / {lat['p95']} ms", ""))
+        rows.append((f"{name}: RSS model / model+index / peak",
+                     " / ".join(str(q["rss_mb"][k]) for k in ("model", "model+index", "peak")),
+                     f"{q['index']}"))
+    return table("Publish and query at scale", rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000, help="synthetic chunks")
+    parser.add_argument("--runs", type=int, default=3, help="publishes per change size")
+    parser.add_argument("--full-runs", type=int, default=3, help="full rebuilds for comparison")
+    parser.add_argument("--queries", type=int, default=200, help="timed searches per case")
+    parser.add_argument("--out", type=Path, default=OUT, help="JSON results file")
+    parser.add_argument("--workdir", type=Path, help="keep the index here (default: a temp dir)")
+    for hidden in ("--worker", "--result", "--dir", "--files"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        data = Path(args.dir)
+        if args.worker == "build":
+            result = worker_build(args.size, data)
+        elif args.worker == "publish":
+            result = worker_publish(data, int(args.files), args.runs, args.full_runs)
+        else:
+            result = worker_query(data, args.queries)
+        Path(args.result).write_text(json.dumps(result), encoding="utf-8")
+        return 0
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="staffroom-publish-"))
+    data = work / "data"
+    started = time.perf_counter()
+    res: dict[str, Any] = {"machine": machine(), "size": args.size, "publish": {}, "query": {}}
+    try:
+        print(f"build: {args.size:,} synthetic chunks ...", file=sys.stderr)
+        res["build"] = _spawn("build", work, "--size", str(args.size), "--dir", str(data))
+        for files in (1, 100):
+            print(f"publish: {files} file(s) changed ...", file=sys.stderr)
+            extend_only = ("--full-runs", "0") if files == 1 else ("--full-runs", str(args.full_runs))
+            res["publish"][str(files)] = _spawn("publish", work, "--dir", str(data), "--files",
+                                                str(files), "--runs", str(args.runs), *extend_only)
+        print("query: the fully rebuilt index ...", file=sys.stderr)
+        res["query"]["full"] = _spawn("query", work, "--dir", str(data),
+                                      "--queries", str(args.queries))
+        print("publish + query: the extended index ...", file=sys.stderr)
+        _spawn("publish", work, "--dir", str(data), "--files", "100", "--runs", "1",
+               "--full-runs", "0")
+        res["query"]["extended"] = _spawn("query", work, "--dir", str(data),
+                                          "--queries", str(args.queries))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    res["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
+    res["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(report(res))
+    print(f"\n({res['bench_seconds']} s in all; JSON in {args.out})")
+    write_json(args.out, res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
