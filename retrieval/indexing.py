@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,14 +91,15 @@ class SlotPlan:
         return self.slots - len(self.rows)
 
 
-def plan_slots(previous: Sequence[str], previous_rows: np.ndarray, texts: Sequence[str],
-               slots: int) -> SlotPlan:  # fmt: skip
+def plan_slots(previous: Sequence[Hashable], previous_rows: np.ndarray,
+               texts: Sequence[Hashable], slots: int) -> SlotPlan:  # fmt: skip
     """Keep the slot of each text the previous version already indexed; append the rest.
 
-    ``previous[i]`` is the previous version's text of row i, stored in slot
-    ``previous_rows[i]`` of its ``slots``. A text that appears twice reuses two slots.
+    ``previous[i]`` is the previous version's text (or a key standing for it) of row i,
+    stored in slot ``previous_rows[i]`` of its ``slots``. A text that appears twice reuses two
+    slots.
     """
-    free: dict[str, list[int]] = {}
+    free: dict[Hashable, list[int]] = {}
     for text, slot in zip(reversed(previous), reversed(previous_rows.tolist()), strict=True):
         free.setdefault(text, []).append(int(slot))  # reversed: pop() yields the first slot
     rows = np.empty(len(texts), dtype=np.int64)

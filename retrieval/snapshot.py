@@ -26,7 +26,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,17 +81,16 @@ def write_snapshot(
     if any(dest.iterdir()):
         raise ValueError(f"{dest} is not empty")
 
-    lines = (json.dumps(asdict(c), ensure_ascii=False) for c in chunks)
-    _write_text(dest / _CHUNKS, "".join(line + "\n" for line in lines))
-    texts = [index_text(c, sessions[c.session_id]) for c in chunks]
-    plan = _plan(base, texts, vectors) if base is not None else None
+    _write_text(dest / _CHUNKS, "".join(_chunk_lines(chunks, base)))
+    plan = _plan(base, chunks, sessions, vectors) if base is not None else None
     if plan is None:
         vector_index = VectorIndex.build(vectors)
-        lexical = LexicalIndex.build(texts)
+        lexical = LexicalIndex.build([index_text(c, sessions[c.session_id]) for c in chunks])
     else:
         assert base is not None
         vector_index = base.vector_index.extended(vectors[plan.new], plan.rows)
-        lexical = base.lexical.extended([texts[i] for i in plan.new], plan.rows)
+        texts = [index_text(chunks[i], sessions[chunks[i].session_id]) for i in plan.new]
+        lexical = base.lexical.extended(texts, plan.rows)
         with open(dest / _SLOTS, "wb") as handle:
             np.save(handle, plan.rows)
             _sync(handle)
@@ -115,21 +114,49 @@ def write_snapshot(
     _fsync_dir(dest)
 
 
-def _plan(base: Snapshot, texts: Sequence[str], vectors: np.ndarray) -> SlotPlan | None:
-    """How to extend ``base`` to ``texts``; None when a full build pays or is needed."""
+_CHUNK_FIELDS = tuple(f.name for f in fields(Chunk))
+
+
+def _chunk_lines(chunks: Sequence[Chunk], base: Snapshot | None) -> Iterator[str]:
+    """One JSON line per chunk; a chunk the base version has keeps its line as it was."""
+    known: dict[Chunk, str] = {}
+    if base is not None:
+        try:
+            lines = list(_lines(base.path / _CHUNKS))
+        except OSError:  # pruned meanwhile: every line is written afresh
+            lines = []
+        if len(lines) == len(base.chunks):
+            known = dict(zip(base.chunks, lines, strict=True))
+    for chunk in chunks:
+        line = known.get(chunk)
+        if line is None:
+            raw = {name: getattr(chunk, name) for name in _CHUNK_FIELDS}  # asdict, minus copies
+            line = json.dumps(raw, ensure_ascii=False) + "\n"
+        yield line
+
+
+def _plan(
+    base: Snapshot, chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta], vectors: np.ndarray
+) -> SlotPlan | None:
+    """How to extend ``base`` to ``chunks``; None when a full build pays or is needed."""
     old = base.vector_index
     if old.dim != vectors.shape[1] or not LexicalIndex.is_current(base.path / _LEXICAL):
         return None
-    if old.approximate != (len(texts) > EXACT_MAX) or not len(texts):
+    if old.approximate != (len(chunks) > EXACT_MAX) or not len(chunks):
         return None  # the index kind changes with the size: build the right one
-    previous = [index_text(c, base.sessions[c.session_id]) for c in base.chunks]
-    plan = plan_slots(previous, base.rows, texts, old.slots)
+    plan = plan_slots(_text_keys(base.chunks, base.sessions), base.rows,
+                      _text_keys(chunks, sessions), old.slots)  # fmt: skip
     if plan.dead > MAX_DEAD_SHARE * plan.slots:
         return None
-    kept = [i for i in range(0, len(texts), max(1, len(texts) // 64)) if plan.rows[i] < old.slots]
+    kept = [i for i in range(0, len(chunks), max(1, len(chunks) // 64)) if plan.rows[i] < old.slots]
     if not np.allclose(vectors[kept], old.matrix[plan.rows[kept]], atol=1e-5):
         return None  # the vectors given for the same texts differ: another model after all
     return plan
+
+
+def _text_keys(chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta]) -> list[tuple]:
+    """What ``index_text`` is made of, per chunk: equal keys, equal texts (cheaper to build)."""
+    return [(sessions[c.session_id].title, c.heading, c.text) for c in chunks]
 
 
 @dataclass(frozen=True, eq=False)
