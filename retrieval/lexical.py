@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _PARAMS, _VOCAB, _LENGTHS = "tokenizer.json", "vocab.json", "doc_len.npy"
 FORMAT = 2
+_DF_CACHE = 100_000
 K1, B = 1.5, 0.75
 # A 40k-character query would otherwise cost a long score loop for no gain.
 MAX_QUERY_TERMS = 64
@@ -111,6 +112,7 @@ class LexicalIndex:
         self.slots = len(doc_len)
         self._rows = None if rows is None else np.asarray(rows, dtype=np.int64)
         self.size = self.slots if self._rows is None else len(self._rows)
+        self._dfs: dict[str, int] = {}
         self._live = np.ones(self.slots, dtype=bool)
         if self._rows is not None:
             self._live[:] = False
@@ -151,11 +153,18 @@ class LexicalIndex:
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def _df(self, term: str) -> int:
-        col = self._vocab.get(term)
-        if col is None:
-            return 0
-        docs, _ = self._postings(col)
-        return len(docs) if self._rows is None else int(np.count_nonzero(self._live[docs]))
+        """Live rows containing ``term`` (remembered: a query asks up to four times)."""
+        df = self._dfs.get(term)
+        if df is None:
+            col = self._vocab.get(term)
+            if col is None:
+                return 0
+            docs, _ = self._postings(col)
+            df = len(docs) if self._rows is None else int(np.count_nonzero(self._live[docs]))
+            if len(self._dfs) >= _DF_CACHE:
+                self._dfs.clear()
+            self._dfs[term] = df
+        return df
 
     def query_terms(self, query: str) -> list[str]:
         """The distinct indexed terms of ``query``, in order, at most ``MAX_QUERY_TERMS``."""
@@ -208,7 +217,7 @@ class LexicalIndex:
             if col is None:
                 continue
             docs, tfs = self._postings(col)
-            df = len(docs) if self._rows is None else int(np.count_nonzero(self._live[docs]))
+            df = self._df(term)
             if df == 0:
                 continue
             idf = np.float32(_idf(df, self.size))

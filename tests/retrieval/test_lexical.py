@@ -66,3 +66,20 @@ def test_missing_files_are_a_friendly_index_error(tmp_path: Path) -> None:
     (tmp_path / "lex").mkdir()
     with pytest.raises(IndexError_):
         LexicalIndex.load(tmp_path / "lex")
+
+
+def test_extended_index_scores_exactly_like_a_fresh_build(tmp_path: Path) -> None:
+    """Rows 1 and 2 removed, two texts added: idf and length norms follow the live rows."""
+    added = ["Exit tickets again, sorted into piles by the teacher.", "Timer rotation stations."]
+    base = LexicalIndex.build(TEXTS)
+    rows = np.array([0, 3, 4, 5])
+    extended = base.extended(added, rows)
+    extended.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex").with_rows(rows)
+    fresh = LexicalIndex.build([TEXTS[0], TEXTS[3], *added])
+    for query in ("exit tickets piles", "teacher timer circles", "running record", "conflict"):
+        assert np.array_equal(extended.scores(query), fresh.scores(query))
+        assert np.array_equal(loaded.scores(query), fresh.scores(query))
+        assert extended.query_terms(query) == fresh.query_terms(query)
+        assert extended.coverage_scale(query) == fresh.coverage_scale(query)
+    assert extended.query_terms("conflict") == []  # only a removed row had it

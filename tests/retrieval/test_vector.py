@@ -97,3 +97,21 @@ def test_unreadable_file_is_a_friendly_index_error(tmp_path: Path) -> None:
     (tmp_path / "v.faiss").write_bytes(b"not a faiss index")
     with pytest.raises(IndexError_):
         VectorIndex.load(tmp_path / "v.faiss")
+
+
+def test_extended_index_never_returns_dead_rows_and_matches_a_fresh_build() -> None:
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    added = vectors[:5] * -1
+    rows = np.array([*range(0, 300, 2), 300, 301, 302, 303, 304])  # odd rows removed
+    extended = VectorIndex.build(vectors).extended(added, rows)
+    fresh = VectorIndex.build(np.vstack([vectors[::2], added]))
+    queries = vectors[:20]
+    assert extended.size == fresh.size == 155 and extended.slots == 305
+    assert extended.search(queries, 10) == fresh.search(queries, 10)
+    assert extended.search(queries, 5, subset=range(100, 155)) == fresh.search(
+        queries, 5, subset=range(100, 155)
+    )
+    assert np.array_equal(extended.row_vectors(), fresh.matrix)
+    assert not extended.matrix.flags.writeable  # a view of faiss's own copy
