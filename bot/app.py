@@ -15,6 +15,7 @@ from bot.core import Core, Retriever
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
+    from bot.core.followups import TurnSearch
     from bot.flows.idea_views import IdeaDeps
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
@@ -117,6 +118,8 @@ def build(
         search_workers=settings.search_workers,
         answer_lease=settings.answer_lease_seconds,
         db=Runner(database, patience=settings.db_patience_seconds),
+        turns=_turns(settings, retriever),
+        context_idle=settings.context_idle,
     )
     core.register_home_ideas(ideas_of(database))
     slack = None
@@ -241,6 +244,20 @@ def _embedder(settings: Settings) -> Embedder:
     from retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
+
+
+def _turns(settings: Settings, retriever: Retriever) -> TurnSearch | None:
+    """Judged follow-up turns over the Searcher (None: a plain retriever gets the rules only)."""
+    from retrieval.conversation import ConversationSearch
+    from retrieval.matching import MatchJudge
+
+    embedder = getattr(retriever, "embedder", None)
+    if embedder is None or not hasattr(embedder, "embed_queries"):
+        return None
+    # An explicit STAFFROOM_MATCH_THRESHOLD means the calibrated bar does not apply.
+    calibrated = None if settings.match_threshold is None else False
+    judge = MatchJudge(embedder, calibrated=calibrated, top=settings.answer_top)
+    return ConversationSearch(retriever, judge, top=settings.answer_top)  # type: ignore[arg-type]
 
 
 def _searcher(settings: Settings, embedder: Embedder) -> Retriever:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot import intents
 from bot.core.answers import LAST_QUESTION, Answers, Retriever
+from bot.core.followups import CONTEXT_IDLE, TurnSearch
 from bot.delivery import Pipeline
 from bot.flows.home import Home, UserIdeas, build_home
 from bot.forms import Clicked, Forms, FormSpec, Values
@@ -82,6 +83,8 @@ class Core:
         db_patience: float = 0.0,
         replica: str = "",
         db: Runner | None = None,
+        turns: TurnSearch | None = None,
+        context_idle: float = CONTEXT_IDLE,
     ) -> None:
         self.records = records
         # One retry policy for every database call: wait out a restart for ``db_patience`` s.
@@ -94,6 +97,8 @@ class Core:
             top=top,
             max_question_chars=max_question_chars,
             search_workers=search_workers,
+            turns=turns,
+            context_idle=context_idle,
         )
         self.forms = Forms(self.guarded)
         self.delivery = Pipeline(self, records, self.db, lease=answer_lease, replica=replica)
