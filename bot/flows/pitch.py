@@ -27,6 +27,7 @@ from bot.records import StateStore, UserState
 from ideas import usecases as do
 from ideas.pitch import DraftView
 from ideas.similar import idea_text
+from retrieval.matching import COVER_BAR
 from retrieval.moments import format_clock
 from staffroom_errors import StaffroomError
 
@@ -241,9 +242,10 @@ class PitchFlow:
             return []
         if not response.good_match:
             return []
-        return [
+        return [  # only sessions above the calibrated "covers" bar (retrieval.matching)
             {"session_id": r.session.session_id, "title": r.session.title, "start": r.best.start}
             for r in response.results[:2]
+            if r.score >= COVER_BAR
         ]
 
     async def _similar(self, title: str, practice: str) -> tuple[IdeaCard, ...]:
