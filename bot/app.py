@@ -136,7 +136,7 @@ def build(
         )
     teams = _teams(settings, core, database) if chat.teams.on else None
     idea_deps = _idea_deps(settings, core, retriever, embedder, slack)
-    review = install_idea_flows(core, idea_deps)
+    review = install_idea_flows(core, idea_deps, draft_ttl=settings.draft_ttl)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     insights = install_insights(settings, core, database, retriever, embedder, idea_deps)
     return Components(

@@ -10,11 +10,14 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import intents
+from bot.core import interruptions
 from bot.core.answers import LAST_QUESTION, Answers, Retriever
 from bot.core.followups import CONTEXT_IDLE, TurnSearch
+from bot.core.interruptions import Pausable
 from bot.delivery import Pipeline
 from bot.flows.home import Home, UserIdeas, build_home
 from bot.forms import Clicked, Forms, FormSpec, Values
+from bot.intents import Intent
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
@@ -61,6 +64,7 @@ EXPLICIT_SURFACES = frozenset({"command", "action"})
 class _Registered:
     handler: Handler
     help: str
+    pausable: Pausable | None = None
 
 
 class Core:
@@ -112,9 +116,15 @@ class Core:
 
     # --- wiring ------------------------------------------------------------------------
 
-    def register(self, intent: str, handler: Handler, *, help: str = "") -> None:
-        """Route messages starting with ``intent`` (and users whose state is in that flow)."""
-        self._handlers[intent] = _Registered(handler, help)
+    def register(
+        self, intent: str, handler: Handler, *, help: str = "", pausable: Pausable | None = None
+    ) -> None:
+        """Route messages starting with ``intent`` (and users whose state is in that flow).
+
+        A ``pausable`` flow is set aside, not fed, by questions and other commands typed while
+        it waits for an answer (``bot/core/interruptions.py``).
+        """
+        self._handlers[intent] = _Registered(handler, help, pausable)
 
     def register_form(self, form_id: str, spec: FormSpec) -> None:
         self.forms.register(form_id, spec)
@@ -276,16 +286,52 @@ class Core:
         intent = intents.parse(text, self.intents)
         state = await self._state(incoming)
         explicit = incoming.surface in EXPLICIT_SURFACES and intent.name in self._handlers
+        before, after, state = await self._interruption(incoming, text, intent, explicit, state)
+        paused = interruptions.resume_word(text, state)
+        if paused in self._handlers:
+            intent = intents.Intent(paused, text)  # "continue" / "cancel" a set-aside flow
+        if intent.name == state.data.get(interruptions.PAUSED):
+            state = interruptions.taken_up(state)
+            await self.db.call(self.records.save_state, state)
         if state.flow in self._handlers and intent.name != "help" and not explicit:
             # Free typing inside a flow is an answer, even "idea: ..." or "question ...".
             intent = intents.Intent(state.flow, text)
-        turn = Turn(incoming, intent, state)
+        return [*before, *await self._dispatch(Turn(incoming, intent, state), text), *after]
+
+    async def _interruption(
+        self,
+        incoming: Incoming,
+        text: str,
+        intent: Intent,
+        explicit: bool,
+        state: UserState,
+    ) -> tuple[list[Reply], list[Reply], UserState]:
+        """Set a waiting flow aside when it is stale or this message interrupts it: the lines
+        to say before and after the message's own replies, and the state to route with."""
+        flow = self._handlers.get(state.flow)
+        if flow is None or flow.pausable is None or intent.name == state.flow:
+            return [], [], state
+        stale = await flow.pausable.stale(incoming)
+        if stale:  # mentioned once, set aside, never silently resumed
+            state = interruptions.set_aside(state)
+            await self.db.call(self.records.save_state, state)
+            return [Reply(text=stale, kind="hint")], [], state
+        if not (explicit or interruptions.interrupts(text, intent, self.intents)):
+            return [], [], state
+        saved = await flow.pausable.saved(incoming)
+        state = interruptions.set_aside(state)
+        await self.db.call(self.records.save_state, state)
+        return [], [Reply(text=saved, kind="hint")] if saved else [], state
+
+    async def _dispatch(self, turn: Turn, text: str) -> list[Reply]:
+        intent, incoming = turn.intent, turn.incoming
         if intent.name == "empty":
             return [Reply(text=EMPTY_HINT, kind="hint")]
         if intent.name == "help":
             return [self._help()]
         if intent.name == "feedback":
             return [await self._text_feedback(turn)]
+        state = turn.state
         if intent.name in self._handlers:
             replies = await self._handlers[intent.name].handler(turn)
             if replies is not None:
