@@ -104,6 +104,15 @@ class PitchDraftService:
         return None if draft is None else self._view(draft)
 
     # --- writing ---------------------------------------------------------------------
+    def resume(self, platform: str, user_id: str) -> DraftView | None:
+        """The user's draft, taken up again now (it is no longer idle); None when none."""
+        draft = self.s.get(PitchDraft, (platform, user_id), populate_existing=True)
+        if draft is None:
+            return None
+        draft.updated_at = utcnow()
+        self.s.flush()
+        return self._view(draft)
+
     def start(self, platform: str, user_id: str, *, question_id: int | None = None) -> DraftView:
         """A fresh draft at the first step (replacing any earlier one)."""
         if question_id is not None and self.s.get(DesignQuestion, question_id) is None:

@@ -128,7 +128,7 @@ class PitchFlow:
 
     async def resume(self, who: Incoming) -> list[Reply]:
         """Pick the user's draft up where it stopped (or start one)."""
-        view = await self.deps.db.run(do.draft_of, _actor(who))
+        view = await self.deps.db.run(do.resume_pitch, _actor(who))
         if view is None:
             return await self.start(who, None)
         await self._enter(who)

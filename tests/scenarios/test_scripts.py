@@ -13,7 +13,7 @@ from tests.scenarios.scripts import SCRIPTS
 async def test_script_on_sqlite(name: str, sqlite_db: Database):
     world = idea_world(sqlite_db)
     try:
-        await play(world.core, SCRIPTS[name])
+        await play(world.core, SCRIPTS[name], world.database)
     finally:
         world.core.close()
 
@@ -22,6 +22,6 @@ async def test_script_on_sqlite(name: str, sqlite_db: Database):
 async def test_script_on_both_backends(name: str, db: Database):
     world = idea_world(db)
     try:
-        await play(world.core, SCRIPTS[name])
+        await play(world.core, SCRIPTS[name], world.database)
     finally:
         world.core.close()
