@@ -264,6 +264,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         return run_cli(settings, library, embedder, full=args.full, progress=on_progress)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
@@ -332,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
+    p.add_argument("--host", help="address to listen on (default: STAFFROOM_HOST, 0.0.0.0)")
+    p.add_argument("--port", type=_port, help="port to listen on (default: STAFFROOM_PORT, 3000)")
     p.set_defaults(func=cmd_serve)
 
     from bot.commands import flags, insights, privacy, teams

@@ -158,3 +158,20 @@ async def test_a_teams_personal_chat_keeps_its_context(
     last = json.dumps(connector.posts()[-1].card, ensure_ascii=False)
     assert "Restorative Circles" in last and "Exit Tickets That Drive" not in last
     assert retriever.queries == [FIRST, FIRST]
+
+
+def test_idle_times_take_durations(monkeypatch) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    assert (Settings().context_idle, Settings().draft_ttl) == (1800, 7 * 86400)
+    monkeypatch.setenv("STAFFROOM_DRAFT_TTL", "45s")
+    monkeypatch.setenv("STAFFROOM_CONTEXT_IDLE", "2h")
+    assert (Settings().draft_ttl, Settings().context_idle) == (45, 7200)
+    monkeypatch.setenv("STAFFROOM_DRAFT_TTL", "7d")
+    assert Settings().draft_ttl == 7 * 86400
+    monkeypatch.setenv("STAFFROOM_DRAFT_TTL", "a week")
+    with pytest.raises(ValidationError, match="not a duration"):
+        Settings()
