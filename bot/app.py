@@ -134,6 +134,10 @@ def build(
             api_url=settings.slack_api_url,
             command=settings.slack_command,
         )
+    if slack is not None:  # idea authors, reviewers and the export get display names
+        from bot.names import slack_names
+
+        core.names.register("slack", slack_names(slack.courier.call))
     teams = _teams(settings, core, database) if chat.teams.on else None
     idea_deps = _idea_deps(settings, core, retriever, embedder, slack)
     review = install_idea_flows(core, idea_deps, draft_ttl=settings.draft_ttl)
@@ -180,6 +184,7 @@ def _idea_deps(
         embed_model=embedder.name if embedder is not None else "",
         review=channel_setting(settings.review_channel),
         questions=channel_setting(settings.questions_channel),
+        names=core.names,
     )
 
 

@@ -28,6 +28,7 @@ from bot.messages import (
     Incoming,
     Reply,
 )
+from bot.names import Names
 from bot.records import Records, UserState
 from staffroom_errors import IdeaError, InputError, StaffroomError
 from store.runner import Runner
@@ -109,6 +110,7 @@ class Core:
         self._handlers: dict[str, _Registered] = {}
         self._thread_hooks: list[ThreadHook] = []
         self._user_ideas: UserIdeas | None = None
+        self.names = Names()  # display names (Slack: users.info, cached), filled in on arrival
 
     @property
     def retriever(self) -> Retriever:
@@ -148,12 +150,14 @@ class Core:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Every reply to one message; never raises."""
+        incoming = await self.names.fill(incoming)
         return await self.guarded(incoming, partial(self._route, incoming))
 
     async def respond(
         self, incoming: Incoming, *, thread_hooks: bool = False, answer: bool = True
     ) -> list[Reply]:
         """The replies to a message: a thread hook's first (when asked), else the handled ones."""
+        incoming = await self.names.fill(incoming)
         if thread_hooks:
             replies = await self.thread_reply(incoming)
             if replies is not None:
@@ -230,6 +234,7 @@ class Core:
         self, incoming: Incoming, form_id: str, context: str, values: Values
     ) -> list[Reply]:
         """What a submitted form does; never raises (errors become replies)."""
+        incoming = await self.names.fill(incoming)
         return await self.forms.submit(incoming, form_id, context, values)
 
     async def feedback(self, incoming: Incoming, question_id: int, helpful: bool) -> Reply:

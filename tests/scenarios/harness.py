@@ -79,6 +79,7 @@ def idea_world(database: Database, retriever: FakeRetriever | None = None) -> Wo
         embed_model=embedder.name,
         review=REVIEW,
         questions=QUESTIONS,
+        names=core.names,
     )
     return World(core, install(core, deps), courier, database)
 
