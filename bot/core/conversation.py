@@ -334,6 +334,8 @@ class Core:
             return [Reply(text=EMPTY_HINT, kind="hint")]
         if intent.name == "help":
             return [self._help()]
+        if intent.name == "thanks":
+            return [Reply(text=intents.THANKS_REPLY, kind="hint")]
         if intent.name == "feedback":
             return [await self._text_feedback(turn)]
         state = turn.state

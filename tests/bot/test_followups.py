@@ -175,3 +175,16 @@ def test_idle_times_take_durations(monkeypatch) -> None:
     monkeypatch.setenv("STAFFROOM_DRAFT_TTL", "a week")
     with pytest.raises(ValidationError, match="not a duration"):
         Settings()
+
+
+async def test_thanks_is_not_a_follow_up_and_keeps_the_topic(sqlite_db) -> None:
+    retriever = FakeRetriever(_three)
+    core = Core(retriever, SqlRecords(sqlite_db))
+    await core.handle(DM)
+    for text in ("thanks!", "ok great, thank you 👍"):
+        [reply] = await core.handle(replace(DM, text=text))
+        assert reply.kind == "hint" and "welcome" in reply.text
+    assert retriever.queries == [FIRST]  # nothing searched again, nothing logged
+    [more] = await core.handle(replace(DM, text="another one"))
+    assert [c.title for c in more.cards] == ["Restorative Circles"]
+    core.close()

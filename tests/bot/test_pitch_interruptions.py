@@ -72,3 +72,24 @@ def said_step(draft: dict[str, Any]) -> int:
 
     keys = [s.key for s in ideas.PITCH_STEPS]
     return keys.index(draft["step"]) + 1 if draft["step"] in keys else len(keys) + 1
+
+
+async def test_the_pitch_lists_covering_sessions_only_above_the_calibrated_bar(sqlite_db) -> None:
+    from dataclasses import replace
+
+    from retrieval.matching import COVER_BAR
+    from tests.bot.fakes import canned
+    from tests.scenarios.harness import play
+    from tests.scenarios.scripts import EXIT, pitch
+
+    def loosely(query: str):
+        response = canned(query)  # a "good match" whose sessions are only loosely related
+        results = tuple(replace(r, score=COVER_BAR - 0.05) for r in response.results)
+        return replace(response, results=results)
+
+    world = idea_world(sqlite_db, FakeRetriever(loosely))
+    try:
+        *steps, last = pitch("teacher", *EXIT)
+        await play(world.core, (*steps, replace(last, absent=("covers this",))))
+    finally:
+        world.core.close()
