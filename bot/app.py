@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from bot.slack.app import SlackFrontEnd
     from bot.teams.app import TeamsFrontEnd
     from retrieval.embedder import Embedder
+    from retrieval.llm_budget import TokenBudget
     from retrieval.llm_openai import OpenAISynthesizer
+    from retrieval.llm_rewrite import OpenAIQueryRewriter
     from store import Database
 
 log = logging.getLogger(__name__)
+REWRITE_TIMEOUT = 3.0  # seconds an LLM may take to rewrite a follow-up before the rules stand
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Components:
     synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
     embedder: Embedder | None = None  # the searcher's model (None: a test's retriever alone)
     insights: Insights | None = None  # the /insights pages and serve's insights jobs
+    rewriter: OpenAIQueryRewriter | None = None  # LLM rewrite of follow-ups; None without a key
 
     def warm_up(self) -> None:
         """Load the model, then the index, now: the first question (and /readyz) is not slow."""
@@ -60,20 +64,26 @@ class Components:
         except Exception as err:
             log.warning("warm-up search failed: %s", err)
 
+    def _llm_clients(self) -> list[OpenAISynthesizer | OpenAIQueryRewriter]:
+        """The LLM clients still open, handed over once (each is closed once)."""
+        clients = [c for c in (self.synthesizer, self.rewriter) if c is not None]
+        self.synthesizer = self.rewriter = None
+        return clients
+
     async def aclose(self) -> None:
-        """Close what lives on the event loop (the LLM client); call it before ``close``."""
-        if self.synthesizer is not None:
-            synthesizer, self.synthesizer = self.synthesizer, None
-            await synthesizer.aclose()
+        """Close what lives on the event loop (the LLM clients); call it before ``close``."""
+        for client in self._llm_clients():
+            await client.aclose()
 
     def close(self) -> None:
-        synthesizer, self.synthesizer = self.synthesizer, None
-        if synthesizer is not None and not _loop_running():
-            # Not closed on its loop (aclose): close its idle connections on a fresh one.
-            try:
-                asyncio.run(synthesizer.aclose())
-            except Exception as err:  # exiting anyway; a socket left to the OS is harmless
-                log.debug("closing the LLM client failed: %r", err)
+        clients = self._llm_clients()
+        if clients and not _loop_running():
+            # Not closed on their loop (aclose): close their idle connections on a fresh one.
+            for client in clients:
+                try:
+                    asyncio.run(client.aclose())
+                except Exception as err:  # exiting anyway; a socket left to the OS is harmless
+                    log.debug("closing the LLM client failed: %r", err)
         self.core.close()
         if self.database is not None:
             self.database.dispose()
@@ -118,7 +128,7 @@ def build(
         search_workers=settings.search_workers,
         answer_lease=settings.answer_lease_seconds,
         db=Runner(database, patience=settings.db_patience_seconds),
-        turns=_turns(settings, retriever),
+        turns=(turns := _turns(settings, retriever, budget)),
         context_idle=settings.context_idle,
     )
     core.register_home_ideas(ideas_of(database))
@@ -155,6 +165,7 @@ def build(
         synthesizer=synthesizer,
         embedder=embedder,
         insights=insights,
+        rewriter=getattr(turns, "rewriter", None),
     )
 
 
@@ -251,8 +262,9 @@ def _embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
 
 
-def _turns(settings: Settings, retriever: Retriever) -> TurnSearch | None:
-    """Judged follow-up turns over the Searcher (None: a plain retriever gets the rules only)."""
+def _turns(settings: Settings, retriever: Retriever, budget: TokenBudget) -> TurnSearch | None:
+    """Judged follow-up turns over the Searcher (None: a plain retriever gets the rules only);
+    with an API key an LLM may rewrite follow-ups, under the grounded answers' fallback rules."""
     from retrieval.conversation import ConversationSearch
     from retrieval.matching import MatchJudge
 
@@ -262,7 +274,25 @@ def _turns(settings: Settings, retriever: Retriever) -> TurnSearch | None:
     # An explicit STAFFROOM_MATCH_THRESHOLD means the calibrated bar does not apply.
     calibrated = None if settings.match_threshold is None else False
     judge = MatchJudge(embedder, calibrated=calibrated, top=settings.answer_top)
-    return ConversationSearch(retriever, judge, top=settings.answer_top)  # type: ignore[arg-type]
+    rewriter = None
+    timeout = min(settings.llm_timeout, REWRITE_TIMEOUT)
+    if settings.openai_api_key.strip():  # checked by build_synthesizer already
+        from retrieval.llm_rewrite import OpenAIQueryRewriter
+
+        rewriter = OpenAIQueryRewriter(
+            settings.openai_api_key.strip(),
+            base_url=settings.openai_base_url.strip() or None,
+            model=settings.llm_model,
+            timeout=timeout,
+            budget=budget,
+        )
+    return ConversationSearch(
+        retriever,  # type: ignore[arg-type]
+        judge,
+        top=settings.answer_top,
+        rewriter=rewriter,
+        rewrite_timeout=timeout,
+    )
 
 
 def _searcher(settings: Settings, embedder: Embedder) -> Retriever:
