@@ -106,10 +106,14 @@ async def _ask(core: Core, args: argparse.Namespace) -> int:
     lines = sys.stdin if args.question == "-" else [args.question]
     for line in lines:
         question = " ".join(line.split())
-        if question:
+        if question and not args.json and not args.top:  # the bots' own judged answer
+            from bot.render.text import render
+
+            sys.stdout.write(render(await core.answers.preview(question, filters=filters)) + "\n")
+        elif question:
             response = await core.lookup(question, top=top, filters=filters)
             _emit(response, args.json, top, sys.stdout)
-            sys.stdout.flush()
+        sys.stdout.flush()
     return 0
 
 

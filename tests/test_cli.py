@@ -83,7 +83,8 @@ def test_ask_off_topic_is_honest(real_cli, sample_data_dir, capsys):
             str(sample_data_dir),
         ]
     )
-    assert "Nothing in the library covers that" in capsys.readouterr().out
+    # Judged as the bots judge it: not about teaching, so not a "nothing fits" gap either.
+    assert "That's not something the PD library covers" in capsys.readouterr().out
 
 
 def test_status_reports_the_live_version(real_cli, sample_data_dir, capsys):

@@ -98,6 +98,14 @@ class Answers:
         query, _ = ask.truncate_query(intents.normalize(question), self._max_chars)
         return await self.search(query, top=top, filters=filters)
 
+    async def preview(self, question: str, *, filters: Filters | None = None) -> Reply:
+        """The reply a first question gets, judged as the bots judge it, logged nowhere."""
+        query, _ = ask.truncate_query(intents.normalize(question), self._max_chars)
+        loop = asyncio.get_running_loop()
+        call = partial(self.turns.turn, query, None, filters=filters)
+        turn = await loop.run_in_executor(self._pool, call)
+        return ask.verdict_reply(turn.verdict, turn.response, None, ())
+
     async def ask(self, incoming: Incoming, question: str, state: UserState) -> Reply:
         """Search one turn of the conversation, log it (a gap when nothing fits), the reply.
 
