@@ -61,9 +61,9 @@ def test_conversation_keys_tell_threads_and_dms_apart() -> None:
     assert conversation_key(DM) == conversation_key(replace(DM, text="other words"))
 
 
-async def test_a_follow_up_searches_the_last_question_with_its_new_words(sqlite_db) -> None:
+async def test_a_follow_up_searches_the_last_question_with_its_new_words(db) -> None:
     retriever = FakeRetriever()
-    core = Core(retriever, SqlRecords(sqlite_db))
+    core = Core(retriever, SqlRecords(db))
     await core.handle(DM)
     [reply] = await core.handle(replace(DM, text="what about for 1st graders?"))
     assert reply.kind == "answer"
@@ -72,10 +72,10 @@ async def test_a_follow_up_searches_the_last_question_with_its_new_words(sqlite_
     assert retriever.queries[-1] == f"{FIRST} does that work online"
     # The context lives in the database: a second core (another replica) continues it.
     other = FakeRetriever()
-    replica = Core(other, SqlRecords(sqlite_db))
+    replica = Core(other, SqlRecords(db))
     await replica.handle(replace(DM, text="in a co-taught class?"))
     assert other.queries == [f"{FIRST} does that work online a co-taught class"]
-    with sqlite_db.session() as s:
+    with db.session() as s:
         [state] = s.scalars(sa.select(ConversationState))
         assert list(state.data[CONTEXTS]) == [conversation_key(DM)]
     core.close()

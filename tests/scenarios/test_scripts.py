@@ -18,7 +18,15 @@ async def test_script_on_sqlite(name: str, sqlite_db: Database):
         world.core.close()
 
 
-@pytest.mark.parametrize("name", ["pitch_submitted", "triage_by_staff_only"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pitch_submitted",
+        "triage_by_staff_only",
+        "pitch_interrupted_by_questions_and_commands",
+        "pitch_left_too_long_is_set_aside_once",
+    ],
+)
 async def test_script_on_both_backends(name: str, db: Database):
     world = idea_world(db)
     try:
