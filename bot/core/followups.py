@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from retrieval.followup import Context, plan_turn
+from retrieval.hints import grade_note
 from retrieval.matching import Verdict, relative_cut
 from retrieval.types import SearchResponse
 
@@ -85,7 +86,7 @@ def store_context(
 
 class RuleTurns:
     """Follow-ups over a plain retriever: the rule-based plan, shown sessions left out,
-    the Searcher's own good-match flag and the relative cut as the verdict."""
+    the Searcher's own good-match flag, the relative cut and grade notes as the verdict."""
 
     def __init__(self, search: Search, *, top: int = 3) -> None:
         self._search, self.top = search, top
@@ -101,15 +102,16 @@ class RuleTurns:
         response = replace(response, results=results[: self.top])
         more = plan.kind == "more" and plan.context.answered
         if response.good_match and response.results:
-            verdict = Verdict("answer", relative_cut(response.results, self.top), (), 0.0, 0.0)
-            verdict = replace(verdict, notes=("",) * len(verdict.shown))
+            shown = relative_cut(response.results, self.top)
+            notes = tuple(grade_note(r.session, plan.prefer) for r in shown)
+            verdict = Verdict("answer", shown, notes, 0.0, 0.0)
         else:
             verdict = Verdict("exhausted" if more else "gap", (), (), 0.0, 0.0)
-        shown = [r.session.session_id for r in verdict.shown]
+        ids = [r.session.session_id for r in verdict.shown]
         if more:
-            remembered = plan.remember(shown)
+            remembered = plan.remember(ids)
         else:
             answered = verdict.kind == "answer"
             best = verdict.shown[0].score if answered else 0.0
-            remembered = plan.remember(shown, answered=answered, best=best)
+            remembered = plan.remember(ids, answered=answered, best=best)
         return TurnResult(plan, response, verdict, remembered)

@@ -67,6 +67,7 @@ async def test_a_follow_up_searches_the_last_question_with_its_new_words(db) -> 
     await core.handle(DM)
     [reply] = await core.handle(replace(DM, text="what about for 1st graders?"))
     assert reply.kind == "answer"
+    assert "Start with “Exit Tickets That Drive Tomorrow's Lesson” (grades 6-8)" in reply.text
     assert retriever.queries == [FIRST, FIRST]  # the grade is a preference, not query words
     await core.handle(replace(DM, text="does that work online?"))
     assert retriever.queries[-1] == f"{FIRST} does that work online"
