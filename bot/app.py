@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -266,14 +267,20 @@ def _turns(settings: Settings, retriever: Retriever, budget: TokenBudget) -> Tur
     """Judged follow-up turns over the Searcher (None: a plain retriever gets the rules only);
     with an API key an LLM may rewrite follow-ups, under the grounded answers' fallback rules."""
     from retrieval.conversation import ConversationSearch
+    from retrieval.embedder import BUNDLED_NAME
     from retrieval.matching import MatchJudge
+    from retrieval.scope import OFF_TOPIC_MARGIN, ScopeClassifier
 
     embedder = getattr(retriever, "embedder", None)
     if embedder is None or not hasattr(embedder, "embed_queries"):
         return None
     # An explicit STAFFROOM_MATCH_THRESHOLD means the calibrated bar does not apply.
     calibrated = None if settings.match_threshold is None else False
-    judge = MatchJudge(embedder, calibrated=calibrated, top=settings.answer_top)
+    # Off-topic vs gap is calibrated for the bundled model only: with another one every miss
+    # is a gap (never silently dropped from the gap log).
+    margin = OFF_TOPIC_MARGIN if embedder.name == BUNDLED_NAME else math.inf
+    scope = ScopeClassifier(embedder, margin=margin)
+    judge = MatchJudge(embedder, calibrated=calibrated, scope=scope, top=settings.answer_top)
     rewriter = None
     timeout = min(settings.llm_timeout, REWRITE_TIMEOUT)
     if settings.openai_api_key.strip():  # checked by build_synthesizer already
