@@ -23,12 +23,14 @@ import numpy as np
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
 from ingest.changes import FileState, by_source, classify
 from ingest.chunking import ChunkSizes, chunk_file
+from ingest.embed_cache import EmbeddingCache, with_hits
 from ingest.flagging import flag_chunks, flagged_report, flags_info, needs_rescan
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
 from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
 from ingest.vectors import Reusable, assemble, embed_batches
+from ingest.versions import check_library
 from retrieval.embedder import Embedder
 from retrieval.indexing import index_text
 from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 # Bump when loaders or chunking change what they produce: every file is then re-read (vectors
 # are still reused wherever the embedded text comes out the same).
 CHUNKER_VERSION = "2"
-KEEP_VERSIONS = 3
+KEEP_VERSIONS = 5  # published versions kept for rollback (STAFFROOM_INDEX_KEEP_VERSIONS)
 
 
 def build_index(
@@ -52,6 +54,8 @@ def build_index(
     progress: Callable[[Progress], None] | None = None,
     batch_size: int = 64,
     chunk_sizes: ChunkSizes | None = None,
+    replace: bool = False,
+    keep_versions: int = KEEP_VERSIONS,
 ) -> BuildSummary:
     """Bring the index in ``index_dir`` up to date with ``library``; see the module docstring.
 
@@ -60,6 +64,8 @@ def build_index(
         progress: called with each Progress event, from this thread.
         batch_size: texts per embedding call (one "embed" event each).
         chunk_sizes: body sizes in model tokens; a change re-reads every file.
+        replace: allow a library folder other than the live index's (else `LibraryError`).
+        keep_versions: published versions kept (the live one always is), for rollback.
     """
     started = time.perf_counter()
     library, index_dir = Path(library), Path(index_dir)
@@ -76,6 +82,7 @@ def build_index(
     with build_lock(index_dir, on_wait=waiting):
         sizes = chunk_sizes or ChunkSizes()
         build = _Build(library, IndexRoot(index_dir), embedder, emit, full, batch_size, sizes)
+        build.replace, build.keep = replace, max(1, keep_versions)
         return build.run(started)
 
 
@@ -111,6 +118,8 @@ class _Build:
         self.library, self.root, self.embedder, self.emit = library, root, embedder, emit
         self.full, self.batch_size, self.sizes = full, max(1, batch_size), sizes
         self.warnings: list[str] = []
+        self.replace, self.keep = False, KEEP_VERSIONS
+        self.cache = EmbeddingCache(root.path)
 
     @property
     def key(self) -> str:
@@ -126,6 +135,8 @@ class _Build:
             raise LibraryError(f"{self.library} has no sessions: add {suffixes} files.")
         catalog = load_catalog(self.library)
         previous = self._previous()
+        if previous is not None and not self.replace:
+            check_library(self.library, previous, {f.rel for f in found})
         reusable = (
             previous is not None and not self.full and previous.info.get("ingest_key") == self.key
         )
@@ -186,19 +197,25 @@ class _Build:
         if unchanged:
             return replace(summary, seconds=time.perf_counter() - started)
         text_of = dict(zip(hashes, texts, strict=True))
-        fresh = embed_batches(
-            self.embedder, [text_of[h] for h in missing], self.batch_size, self.emit
-        )
-        new_tokens = dict(zip(missing, fresh.tokens, strict=True))
+        dim = None if old.vectors is None else int(old.vectors.shape[1])
+        hits = self.cache.get(missing, dim)
+        cached = set(hits.keys)
+        todo = [h for h in missing if h not in cached]
+        fresh = embed_batches(self.embedder, [text_of[h] for h in todo], self.batch_size, self.emit)
+        new_tokens = dict(zip(todo, fresh.tokens, strict=True))
         self._check_window(chunks, hashes, new_tokens)
-        tokens = {**old.tokens, **new_tokens}
+        tokens = {**old.tokens, **dict(zip(hits.keys, hits.tokens, strict=True)), **new_tokens}
         summary = replace(
             summary,
-            embedded=len(missing),
+            embedded=len(todo),
+            cache_hits=len(hits.keys),
             tokens_embedded=sum(fresh.tokens),
             embed_seconds=fresh.seconds,
         )
-        vectors = assemble(hashes, missing, fresh, old)
+        rows, found_now = with_hits(hits, fresh, todo)
+        vectors = assemble(hashes, rows, found_now, old)
+        unique = dict(zip(hashes, range(len(hashes)), strict=True))
+        self.cache.put(list(unique), vectors[list(unique.values())], tokens)
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
         info["flags"] = flags_info(chunks, sha_of)
@@ -352,7 +369,7 @@ class _Build:
             self.root.discard(build_dir)  # the live version keeps serving, untouched
             raise
         try:
-            self.root.prune(keep=KEEP_VERSIONS)
+            self.root.prune(keep=self.keep)
         except (OSError, IndexError_) as err:  # old versions linger; the build itself is fine
             self.warnings.append(f"Could not prune old index versions ({err}).")
         return version
