@@ -87,9 +87,7 @@ class EmbeddingCache:
         vectors = np.vstack([found[k][0] for k in order]).astype(np.float32)
         return Hits(order, vectors, [found[k][1] for k in order])
 
-    def put(
-        self, keys: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]
-    ) -> None:
+    def put(self, keys: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
         """Remember ``vectors[i]`` under ``keys[i]`` and mark them used now; then prune."""
         if not keys:
             return

@@ -150,6 +150,7 @@ class _Build:
         for f in ok:
             self._chunk(f, file_session[f.found.rel], all_sessions, prev_chunks)
         failed = [(f.found.rel, f.error) for f in files if f.error]
+        partial = [(f.found.rel, p) for f in files if not f.error for p in _problems(f)]
         chunks = [c for f in files for c in f.chunks]
         rescan = previous is None or needs_rescan(previous.info)
         read_now = {f.found.rel for f in files if f.parsed is not None}
@@ -184,6 +185,7 @@ class _Build:
             published=False,
             warnings=self.warnings,
             flagged=flagged_report(chunks, sha_of, self.root.path),
+            partial=partial,
         )
         unchanged = (
             previous is not None
@@ -219,6 +221,7 @@ class _Build:
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
         info["flags"] = flags_info(chunks, sha_of)
+        info["partial"] = [list(pair) for pair in partial]
         version = self._write(chunks, vectors, sessions, manifest, info)
         return replace(
             summary, version=version, published=True, seconds=time.perf_counter() - started
@@ -314,6 +317,7 @@ class _Build:
                 chunk_hashes=tuple(mine),
                 chunk_tokens=tuple(tokens[h] for h in mine),
                 error=f.error,
+                problems=() if f.error else _problems(f),
             )
             manifest[f.found.rel] = entry.to_json()
         return manifest
@@ -373,6 +377,13 @@ class _Build:
         except (OSError, IndexError_) as err:  # old versions linger; the build itself is fine
             self.warnings.append(f"Could not prune old index versions ({err}).")
         return version
+
+
+def _problems(f: FileState) -> tuple[str, ...]:
+    """What was skipped in a file read in part: by its loader now, or as recorded last time."""
+    if f.parsed is not None:
+        return f.parsed.problems
+    return f.entry.problems if f.entry is not None else ()
 
 
 def _failures(previous: Snapshot) -> dict[str, str]:

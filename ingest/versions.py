@@ -1,9 +1,9 @@
 """The kept index versions: which library the live one came from, listing them, rolling back.
 
-    check_library(library, live, present)   refuse to silently swap the whole library
-    list_versions(index_dir) -> [Version]   every kept version, oldest first
-    rollback(index_dir, version=None)       make a kept version live again (default: the one
-                                            before the live one), under the build lock
+check_library(library, live, present)   refuse to silently swap the whole library
+list_versions(index_dir) -> [Version]   every kept version, oldest first
+rollback(index_dir, version=None)       make a kept version live again (default: the one
+                                        before the live one), under the build lock
 """
 
 from __future__ import annotations
@@ -120,7 +120,9 @@ def rollback(index_dir: Path, version: str | None = None, *, model: str = "") ->
         if target.name == before:
             return Rollback(before, target)
         if target.problem:
-            raise IndexError_(f"Index version {target.name} is {target.problem}; it cannot be live.")
+            raise IndexError_(
+                f"Index version {target.name} is {target.problem}; it cannot be live."
+            )
         if model and target.model and target.model != model:
             raise IndexError_(
                 f"Index version {target.name} was built with the model {target.model!r}, "

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 LOCK = "reindex"
 LOCK_TTL = 90.0  # seconds; renewed every third of it while a build runs
 LIST_LIMIT = 8  # file names shown per list in a summary
+KEEP_VERSIONS = 5  # index versions kept for rollback: STAFFROOM_INDEX_KEEP_VERSIONS
 
 
 def replica_id() -> str:
@@ -179,10 +180,14 @@ def execute(
     *,
     full: bool = False,
     raising: bool = False,
+    replace: bool = False,
+    keep_versions: int = KEEP_VERSIONS,
 ) -> Outcome:
     """Build (in this thread) while renewing the lock; record the run; always release.
 
     A failed build is an ``Outcome`` with its error, or, with ``raising``, recorded and raised.
+    ``replace`` lets the build swap in another library folder than the live index's (the CLI's
+    ``--replace``); chat and the server re-index the configured library, and never replace.
     """
     from ingest import build_index
 
@@ -190,8 +195,9 @@ def execute(
     renewer.start()
     try:
         try:
-            outcome = Outcome(held.run_id, summary=build_index(
-                library, index_dir, embedder, full=full, progress=progress))  # fmt: skip
+            summary = build_index(library, index_dir, embedder, full=full, progress=progress,
+                                  replace=replace, keep_versions=keep_versions)  # fmt: skip
+            outcome = Outcome(held.run_id, summary=summary)
         except Exception as err:
             if isinstance(err, StaffroomError):
                 outcome = Outcome(held.run_id, error=err.user_text())

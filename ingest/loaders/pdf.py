@@ -166,7 +166,7 @@ class PdfLoader:
             reader = pypdf.PdfReader(path, strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise LoaderError(f"{path.name}: the PDF is password-protected.")
-            lines = [ln for i, page in enumerate(reader.pages) for ln in _page_lines(page, i + 1)]
+            lines, unreadable = _read_pages(reader)
             meta_title = str(getattr(reader.metadata, "title", None) or "").strip()
             outline = _outline(reader)
         except LoaderError:
@@ -180,4 +180,26 @@ class PdfLoader:
         blocks, heading_title = _blocks(lines, outline)
         if _PLACEHOLDER_TITLES.match(meta_title):
             meta_title = ""
-        return Parsed(blocks=tuple(blocks), title=meta_title or heading_title)
+        problems = ()
+        if unreadable:
+            label = "page" if len(unreadable) == 1 else "pages"
+            problems = (f"{label} {', '.join(map(str, unreadable))} unreadable (skipped)",)
+        return Parsed(blocks=tuple(blocks), title=meta_title or heading_title, problems=problems)
+
+
+def _read_pages(reader: Any) -> tuple[list[_Line], list[int]]:
+    """Every page's lines, and the 1-based numbers of pages whose text could not be extracted.
+
+    A damaged page is skipped and reported; when no page at all reads, the file fails.
+    """
+    lines: list[_Line] = []
+    unreadable: list[int] = []
+    pages = list(reader.pages)
+    for i, page in enumerate(pages):
+        try:
+            lines.extend(_page_lines(page, i + 1))
+        except Exception:  # noqa: BLE001 - pypdf raises many types on a damaged page
+            unreadable.append(i + 1)
+    if pages and len(unreadable) == len(pages):
+        raise ValueError("no page could be read")
+    return lines, unreadable
