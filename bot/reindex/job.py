@@ -296,7 +296,8 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         head,
         f"Added {len(s.added)} · changed {len(s.changed)} · removed {len(s.removed)} · "
         f"unchanged {len(s.unchanged)} · failed {len(s.failed)}. {s.sessions} sessions, "
-        f"{s.chunks} chunks ({s.embedded} embedded) in {s.seconds:.1f}s.",
+        f"{s.chunks} chunks ({s.embedded} embedded, {s.cache_hits} from the cache) in "
+        f"{s.seconds:.1f}s.",
     ]
     for label, names in (("Added", s.added), ("Changed", s.changed), ("Removed", s.removed)):
         if names:
@@ -305,6 +306,10 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         lines.append(f"Failed: {path}: {reason}")
     if len(s.failed) > LIST_LIMIT:
         lines.append(f"…and {len(s.failed) - LIST_LIMIT} more failed files.")
+    for path, problem in s.partial[:LIST_LIMIT]:
+        lines.append(f"Partly indexed: {path}: {problem}")
+    if len(s.partial) > LIST_LIMIT:
+        lines.append(f"…and {len(s.partial) - LIST_LIMIT} more partly indexed files.")
     lines.extend(flagged_lines(s.flagged))
     return "\n".join(lines)
 

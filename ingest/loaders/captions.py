@@ -99,7 +99,7 @@ def read_cues(text: str, name: str, *, webvtt: bool) -> tuple[tuple[Cue, ...], t
             f"{name}: no valid {kind} cues found "
             "(expected timing lines like 00:00:01.000 --> 00:00:04.000 followed by text)."
         )
-    problems = ()
+    problems: tuple[str, ...] = ()
     if broken:
         shown = ", ".join(str(n) for n in broken[:_SHOWN]) + (", …" if len(broken) > _SHOWN else "")
         total = timed + len(broken)
