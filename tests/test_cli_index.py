@@ -22,6 +22,7 @@ def run(monkeypatch, tmp_path, capsys):
     embedder = FakeEmbedder()
     monkeypatch.setattr(cli, "_embedder", lambda settings: embedder)
     monkeypatch.delenv("STAFFROOM_INDEX_KEEP_VERSIONS", raising=False)
+    monkeypatch.setenv("STAFFROOM_EMBED_MODEL", embedder.name)  # what rollback checks against
 
     def call(*argv: str) -> tuple[int, str, str]:
         code = cli.main([*argv, "--data-dir", str(tmp_path / "data")])

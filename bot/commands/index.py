@@ -55,11 +55,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from bot import cli  # the configured model's name (the model itself loads lazily: not here)
     from ingest.versions import rollback
+    from retrieval.embedder import BUNDLED_NAME
 
     settings = settings_from(args)
-    done = rollback(settings.index_dir, args.version, model=cli._embedder(settings).name)
+    model = settings.embed_model or BUNDLED_NAME  # the configured model's name, as it records it
+    done = rollback(settings.index_dir, args.version, model=model)
     v = done.after
     if not done.changed:
         print(f"index version {v.name} is already live; nothing changed")
