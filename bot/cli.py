@@ -175,9 +175,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The live index and the last re-index: what `status` says in chat, as a table."""
-    from bot.commands import flags, index
+    from bot.commands import flags
     from bot.reindex import job
     from bot.reindex.watch import open_database
+    from ingest.versions import partial_problems
     from retrieval.snapshot import IndexRoot
     from staffroom_errors import IndexError_
 
@@ -197,7 +198,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"{key:<14} {value}")
     for line in flags.status_lines(settings.index_dir):
         print(line)
-    for path, problem in index.partial_problems(settings.index_dir):
+    for path, problem in partial_problems(settings.index_dir):
         print(f"partial        {path}: {problem}")
     try:
         database = open_database(settings)

@@ -18,13 +18,15 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ingest.vectors import Embedded
+from ingest.results import Progress
+from ingest.vectors import Embedded, Reusable, embed_batches
+from retrieval.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,11 @@ class EmbeddingCache:
         except (OSError, sqlite3.Error) as err:
             self._set_aside(err)
 
+    def keep(self, hashes: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
+        """Remember a build's vectors (``vectors[i]`` embeds the text of ``hashes[i]``)."""
+        unique = dict(zip(hashes, range(len(hashes)), strict=True))
+        self.put(list(unique), vectors[list(unique.values())], tokens)
+
     def __len__(self) -> int:
         if not self.path.is_file():
             return 0
@@ -145,7 +152,43 @@ class EmbeddingCache:
             self.path.replace(self.path.with_name(f"{CACHE_FILE}.broken"))
 
 
-def with_hits(hits: Hits, fresh: Embedded, embedded: Sequence[str]) -> tuple[list[str], Embedded]:
+@dataclass(frozen=True)
+class NewVectors:
+    """Vectors for the texts the previous snapshot lacked: from the cache, else embedded now.
+
+    ``vectors`` row i belongs to ``rows[i]``; ``tokens`` covers every row, ``embedded_tokens``
+    only the texts the model embedded this run.
+    """
+
+    rows: list[str]
+    vectors: Embedded
+    tokens: dict[str, int]
+    embedded_tokens: dict[str, int]
+    hits: int
+
+
+def embed_new(
+    cache: EmbeddingCache,
+    embedder: Embedder,
+    missing: Sequence[str],
+    text_of: Mapping[str, str],
+    old: Reusable,
+    batch_size: int,
+    emit: Callable[[Progress], None],
+) -> NewVectors:
+    """Look ``missing`` (text hashes) up in the cache and embed only the rest, in batches."""
+    dim = None if old.vectors is None else int(old.vectors.shape[1])
+    hits = cache.get(missing, dim)
+    found = set(hits.keys)
+    todo = [h for h in missing if h not in found]
+    fresh = embed_batches(embedder, [text_of[h] for h in todo], batch_size, emit)
+    embedded = dict(zip(todo, fresh.tokens, strict=True))
+    rows, vectors = _with_hits(hits, fresh, todo)
+    tokens = {**dict(zip(hits.keys, hits.tokens, strict=True)), **embedded}
+    return NewVectors(rows, vectors, tokens, embedded, len(hits.keys))
+
+
+def _with_hits(hits: Hits, fresh: Embedded, embedded: Sequence[str]) -> tuple[list[str], Embedded]:
     """Cache hits and this run's embeddings as one ``Embedded`` and the keys of its rows."""
     if hits.vectors is None:
         return list(embedded), fresh

@@ -23,13 +23,13 @@ import numpy as np
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
 from ingest.changes import FileState, by_source, classify
 from ingest.chunking import ChunkSizes, chunk_file
-from ingest.embed_cache import EmbeddingCache, with_hits
+from ingest.embed_cache import EmbeddingCache, embed_new
 from ingest.flagging import flag_chunks, flagged_report, flags_info, needs_rescan
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
 from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
-from ingest.vectors import Reusable, assemble, embed_batches
+from ingest.vectors import Reusable, assemble
 from ingest.versions import check_library
 from retrieval.embedder import Embedder
 from retrieval.indexing import index_text
@@ -150,7 +150,7 @@ class _Build:
         for f in ok:
             self._chunk(f, file_session[f.found.rel], all_sessions, prev_chunks)
         failed = [(f.found.rel, f.error) for f in files if f.error]
-        partial = [(f.found.rel, p) for f in files if not f.error for p in _problems(f)]
+        partial = [(f.found.rel, p) for f in files if not f.error for p in f.problems]
         chunks = [c for f in files for c in f.chunks]
         rescan = previous is None or needs_rescan(previous.info)
         read_now = {f.found.rel for f in files if f.parsed is not None}
@@ -199,25 +199,18 @@ class _Build:
         if unchanged:
             return replace(summary, seconds=time.perf_counter() - started)
         text_of = dict(zip(hashes, texts, strict=True))
-        dim = None if old.vectors is None else int(old.vectors.shape[1])
-        hits = self.cache.get(missing, dim)
-        cached = set(hits.keys)
-        todo = [h for h in missing if h not in cached]
-        fresh = embed_batches(self.embedder, [text_of[h] for h in todo], self.batch_size, self.emit)
-        new_tokens = dict(zip(todo, fresh.tokens, strict=True))
-        self._check_window(chunks, hashes, new_tokens)
-        tokens = {**old.tokens, **dict(zip(hits.keys, hits.tokens, strict=True)), **new_tokens}
+        new = embed_new(self.cache, self.embedder, missing, text_of, old, self.batch_size, self.emit)
+        self._check_window(chunks, hashes, new.embedded_tokens)
+        tokens = {**old.tokens, **new.tokens}
         summary = replace(
             summary,
-            embedded=len(todo),
-            cache_hits=len(hits.keys),
-            tokens_embedded=sum(fresh.tokens),
-            embed_seconds=fresh.seconds,
+            embedded=len(new.embedded_tokens),
+            cache_hits=new.hits,
+            tokens_embedded=sum(new.embedded_tokens.values()),
+            embed_seconds=new.vectors.seconds,
         )
-        rows, found_now = with_hits(hits, fresh, todo)
-        vectors = assemble(hashes, rows, found_now, old)
-        unique = dict(zip(hashes, range(len(hashes)), strict=True))
-        self.cache.put(list(unique), vectors[list(unique.values())], tokens)
+        vectors = assemble(hashes, new.rows, new.vectors, old)
+        self.cache.keep(hashes, vectors, tokens)
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
         info["flags"] = flags_info(chunks, sha_of)
@@ -317,7 +310,7 @@ class _Build:
                 chunk_hashes=tuple(mine),
                 chunk_tokens=tuple(tokens[h] for h in mine),
                 error=f.error,
-                problems=() if f.error else _problems(f),
+                problems=() if f.error else f.problems,
             )
             manifest[f.found.rel] = entry.to_json()
         return manifest
@@ -377,13 +370,6 @@ class _Build:
         except (OSError, IndexError_) as err:  # old versions linger; the build itself is fine
             self.warnings.append(f"Could not prune old index versions ({err}).")
         return version
-
-
-def _problems(f: FileState) -> tuple[str, ...]:
-    """What was skipped in a file read in part: by its loader now, or as recorded last time."""
-    if f.parsed is not None:
-        return f.parsed.problems
-    return f.entry.problems if f.entry is not None else ()
 
 
 def _failures(previous: Snapshot) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The kept index versions: which library the live one came from, listing them, rolling back.
 
 check_library(library, live, present)   refuse to silently swap the whole library
+partial_problems(index_dir)             the live index's files that were read only in part
 list_versions(index_dir) -> [Version]   every kept version, oldest first
 rollback(index_dir, version=None)       make a kept version live again (default: the one
                                         before the live one), under the build lock
@@ -43,6 +44,19 @@ def check_library(library: Path, live: Snapshot, present: Collection[str]) -> No
             f"ingest {built_from} (STAFFROOM_LIBRARY) instead."
         ),
     )
+
+
+def partial_problems(index_dir: Path) -> list[tuple[str, str]]:
+    """(file, what was skipped) for the live index's files indexed in part; [] when none."""
+    try:
+        current = IndexRoot(index_dir).current()
+        if current is None:
+            return []
+        info = json.loads((current / "info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, IndexError_):
+        return []
+    pairs = info.get("partial") or []
+    return [(str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2]
 
 
 @dataclass(frozen=True)

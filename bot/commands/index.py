@@ -7,8 +7,6 @@ next search (it re-reads the CURRENT pointer) and loads that version, with no re
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import Any
 
 from bot.commands import settings_from
@@ -72,19 +70,3 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         f"`staffroom index rollback {done.before}` undoes this."
     )
     return 0
-
-
-def partial_problems(index_dir: Path) -> list[tuple[str, str]]:
-    """(file, what was skipped) of the live index's files indexed in part; [] when none."""
-    from retrieval.snapshot import IndexRoot
-    from staffroom_errors import StaffroomError
-
-    try:
-        current = IndexRoot(index_dir).current()
-        if current is None:
-            return []
-        info = json.loads((current / "info.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, StaffroomError):
-        return []
-    pairs = info.get("partial") or []
-    return [(str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2]

@@ -341,6 +341,7 @@ def status_text(database: Database, index_dir: Path) -> str:
     else:
         lines = [f"Index {info.version}: {info.sessions} sessions, {info.chunks} chunks."]
         lines += [f"Flagged and withheld: {path}: {note}" for path, note in withheld_notes(index_dir)]
+        lines += [f"Partly indexed: {path}: {what}" for path, what in _partial(index_dir)]
     lines += last_run_lines(database)
     return "\n".join(lines)
 
@@ -363,6 +364,14 @@ def last_run_lines(database: Database) -> list[str]:
         if run.error:
             lines.append(f"Error: {run.error}")
         return lines
+
+
+def _partial(index_dir: Path) -> list[tuple[str, str]]:
+    from ingest.versions import partial_problems
+
+    found = partial_problems(index_dir)
+    extra = [("…", f"and {len(found) - LIST_LIMIT} more")] if len(found) > LIST_LIMIT else []
+    return found[:LIST_LIMIT] + extra
 
 
 def live_version(index_dir: Path) -> str | None:
