@@ -40,8 +40,8 @@ def check_library(library: Path, live: Snapshot, present: Collection[str]) -> No
         f"Ingesting {given} would remove {removed} of the live index's {len(live.files)} files "
         "and make it the whole library.",
         hint=(
-            "Add --replace to do that on purpose (`staffroom index rollback` undoes it), or "
-            f"ingest {built_from} (STAFFROOM_LIBRARY) instead."
+            f"`staffroom ingest {given} --replace` does that on purpose (`staffroom index "
+            f"rollback` undoes it); to update the live library, ingest {built_from} instead."
         ),
     )
 

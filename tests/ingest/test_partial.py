@@ -83,6 +83,8 @@ def test_the_build_reports_partial_files_and_remembers_them(tmp_path: Path) -> N
     # Not re-read next time, yet still reported (the manifest keeps what was skipped).
     again = build_index(library, index, FakeEmbedder())
     assert not again.published and again.partial == expected
-    (library / "talk.vtt").write_text(BROKEN_VTT.replace("0x", "05").replace(" -> ", " --> "), encoding="utf-8")
+    (library / "talk.vtt").write_text(
+        BROKEN_VTT.replace("0x", "05").replace(" -> ", " --> "), encoding="utf-8"
+    )
     fixed = build_index(library, index, FakeEmbedder())
     assert fixed.published and fixed.partial == expected[:1]
