@@ -95,3 +95,13 @@ def test_index_list_and_rollback(run, tmp_path) -> None:
     assert code == 2 and "no index version '7'" in err and "index list" in err
     code, out, _ = run("index", "rollback", "2")
     assert code == 0 and run("status")[1].startswith("index version  v000002-")
+
+
+def test_reindex_from_a_shell_follows_the_same_rule(run, tmp_path) -> None:
+    first = _library(tmp_path / "first", "exit tickets")
+    other = _library(tmp_path / "other", "restorative circles")
+    assert run("reindex", str(first))[0] == 0
+    code, _, err = run("reindex", str(other))
+    assert code == 1 and f"built from {first.resolve()}, not {other.resolve()}" in err
+    code, _, err = run("reindex", str(other), "--replace")
+    assert code == 0 and "index v000002-" in err and "changed 2 · removed 0" in err
