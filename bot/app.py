@@ -233,6 +233,7 @@ def _reindex_flow(
             library=settings.library,
             index_dir=settings.index_dir,
             embedder=model,
+            keep_versions=settings.index_keep_versions,
         )
     )
     core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
