@@ -76,12 +76,18 @@ def store_context(
     entries = {
         k: v
         for k, v in (kept.items() if isinstance(kept, Mapping) else ())
-        if k != key and isinstance(v, Mapping) and now - float(v.get("at") or 0) <= idle
+        if k != key and isinstance(v, Mapping) and now - _at(v) <= idle
     }
-    newest = sorted(entries.items(), key=lambda kv: float(kv[1].get("at") or 0), reverse=True)
+    newest = sorted(entries.items(), key=lambda kv: _at(kv[1]), reverse=True)
     entries = dict(newest[: MAX_CONTEXTS - 1])
     entries[key] = {"context": context.to_json(), "at": now}
     return {**data, CONTEXTS: entries}
+
+
+def _at(entry: Mapping[str, Any]) -> float:
+    """When a kept context was last used (0: unreadable, so it counts as expired)."""
+    at = entry.get("at")
+    return float(at) if isinstance(at, int | float) else 0.0
 
 
 class RuleTurns:
