@@ -54,7 +54,7 @@ def test_a_context_expires_after_its_idle_time_and_few_are_kept() -> None:
     # A context written by another version is forgotten, not an error.
     assert load_context({CONTEXTS: {"k": {"context": {}, "at": 1000.0}}}, "k", 1000.0) is None
     odd = {CONTEXTS: {"old": {"at": "yesterday"}, "k": "?"}}
-    assert list(store_context(odd, "k", context, now=1000.0)[CONTEXTS]) == ["k"]
+    assert list(store_context(odd, "k", context, now=1000.0, idle=60)[CONTEXTS]) == ["k"]
 
 
 def test_conversation_keys_tell_threads_and_dms_apart() -> None:
