@@ -15,6 +15,7 @@ import numpy as np
 
 from retrieval.embedder import Embedder, fingerprint_of
 from retrieval.types import Chunk, SessionMeta
+from retrieval.vector import EXACT_MAX
 from staffroom_errors import IndexError_
 
 # An extended index is rebuilt in full once more than this share of its slots is dead (rows
@@ -112,3 +113,28 @@ def plan_slots(previous: Sequence[Hashable], previous_rows: np.ndarray,
             rows[i] = slots + len(new)
             new.append(i)
     return SlotPlan(rows, new, slots + len(new))
+
+
+def plan_extension(
+    base: Any, chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta], vectors: np.ndarray
+) -> SlotPlan | None:
+    """How to extend ``base``'s indexes (a loaded Snapshot) to ``chunks``; None when a full
+    build pays or is needed."""
+    old = base.vector_index
+    if old.dim != vectors.shape[1]:
+        return None
+    if old.approximate != (len(chunks) > EXACT_MAX) or not len(chunks):
+        return None  # the index kind changes with the size: build the right one
+    plan = plan_slots(_text_keys(base.chunks, base.sessions), base.rows,
+                      _text_keys(chunks, sessions), old.slots)  # fmt: skip
+    if plan.dead > MAX_DEAD_SHARE * plan.slots:
+        return None
+    kept = [i for i in range(0, len(chunks), max(1, len(chunks) // 64)) if plan.rows[i] < old.slots]
+    if not np.allclose(vectors[kept], old.matrix[plan.rows[kept]], atol=1e-5):
+        return None  # the vectors given for the same texts differ: another model after all
+    return plan
+
+
+def _text_keys(chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta]) -> list[tuple]:
+    """What ``index_text`` is made of, per chunk: equal keys, equal texts (cheaper to build)."""
+    return [(sessions[c.session_id].title, c.heading, c.text) for c in chunks]

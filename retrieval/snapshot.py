@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.indexing import MAX_DEAD_SHARE, SlotPlan, index_text, plan_slots
+from retrieval.indexing import index_text, plan_extension
 from retrieval.lexical import LexicalIndex
 from retrieval.types import Chunk, IndexInfo, SessionMeta
-from retrieval.vector import EXACT_MAX, VectorIndex
+from retrieval.vector import VectorIndex
 from staffroom_errors import IndexError_
 
 # 2: no vectors.npy (faiss holds the vectors), own keyword postings, slots.npy when extended.
@@ -67,7 +67,7 @@ def write_snapshot(
 
     ``vectors[i]`` must embed ``index_text(chunks[i], sessions[chunks[i].session_id])``. With
     ``base`` (the live version, built by the same model), the vector and keyword indexes are
-    ``base``'s plus the texts it lacks, when that pays (`_plan`); the result searches exactly
+    ``base``'s plus the texts it lacks, when that pays (`plan_extension`); the result searches exactly
     as a full build would (the same rows and scores; HNSW is approximate either way). ``base``
     itself is only read: its unchanged keyword postings are hard-linked.
     """
@@ -82,7 +82,9 @@ def write_snapshot(
         raise ValueError(f"{dest} is not empty")
 
     _write_text(dest / _CHUNKS, "".join(_chunk_lines(chunks, base)))
-    plan = _plan(base, chunks, sessions, vectors) if base is not None else None
+    plan = None
+    if base is not None and LexicalIndex.is_current(base.path / _LEXICAL):
+        plan = plan_extension(base, chunks, sessions, vectors)
     if plan is None:
         vector_index = VectorIndex.build(vectors)
         lexical = LexicalIndex.build([index_text(c, sessions[c.session_id]) for c in chunks])
@@ -133,30 +135,6 @@ def _chunk_lines(chunks: Sequence[Chunk], base: Snapshot | None) -> Iterator[str
             raw = {name: getattr(chunk, name) for name in _CHUNK_FIELDS}  # asdict, minus copies
             line = json.dumps(raw, ensure_ascii=False) + "\n"
         yield line
-
-
-def _plan(
-    base: Snapshot, chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta], vectors: np.ndarray
-) -> SlotPlan | None:
-    """How to extend ``base`` to ``chunks``; None when a full build pays or is needed."""
-    old = base.vector_index
-    if old.dim != vectors.shape[1] or not LexicalIndex.is_current(base.path / _LEXICAL):
-        return None
-    if old.approximate != (len(chunks) > EXACT_MAX) or not len(chunks):
-        return None  # the index kind changes with the size: build the right one
-    plan = plan_slots(_text_keys(base.chunks, base.sessions), base.rows,
-                      _text_keys(chunks, sessions), old.slots)  # fmt: skip
-    if plan.dead > MAX_DEAD_SHARE * plan.slots:
-        return None
-    kept = [i for i in range(0, len(chunks), max(1, len(chunks) // 64)) if plan.rows[i] < old.slots]
-    if not np.allclose(vectors[kept], old.matrix[plan.rows[kept]], atol=1e-5):
-        return None  # the vectors given for the same texts differ: another model after all
-    return plan
-
-
-def _text_keys(chunks: Sequence[Chunk], sessions: Mapping[str, SessionMeta]) -> list[tuple]:
-    """What ``index_text`` is made of, per chunk: equal keys, equal texts (cheaper to build)."""
-    return [(sessions[c.session_id].title, c.heading, c.text) for c in chunks]
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,10 +222,24 @@ class IndexRoot:
             version = f"v{number:06d}-{stamp}"
             os.rename(build_dir, self.path / version)
             _fsync_dir(self.path)
-            _write_text(self.path / f".{_POINTER}.{uuid.uuid4().hex}.tmp", version + "\n",
-                        replace=self.path / _POINTER)
-            _fsync_dir(self.path)
+            self._point(version)
         return version
+
+    def rollback(self, version: str) -> None:
+        """Make the kept, complete ``version`` live again: the same one pointer swap as publish.
+
+        Readers notice it as they notice a publish (the CURRENT name changed) and load it.
+        """
+        with self._lock():
+            if not _VERSION.match(version) or not (self.path / version / _INFO).is_file():
+                raise IndexError_(f"There is no complete index version {version} to make live.")
+            self._point(version)
+
+    def _point(self, version: str) -> None:
+        """CURRENT := version, by ``os.replace`` of a fsynced temporary file (caller locks)."""
+        _write_text(self.path / f".{_POINTER}.{uuid.uuid4().hex}.tmp", version + "\n",
+                    replace=self.path / _POINTER)
+        _fsync_dir(self.path)
 
     def current_version(self) -> str | None:
         """The live version's name, or None before the first publish."""
