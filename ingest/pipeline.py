@@ -33,7 +33,7 @@ from ingest.vectors import Reusable, assemble
 from ingest.versions import check_library
 from retrieval.embedder import Embedder, fingerprint_of
 from retrieval.indexing import check_model, index_text
-from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
+from retrieval.snapshot import FORMAT, IndexRoot, Snapshot, write_snapshot
 from retrieval.types import Chunk, SessionMeta
 from staffroom_errors import ConfigError, IndexError_, LibraryError, LoaderError
 
@@ -192,6 +192,7 @@ class _Build:
             and not rescan
             and not (summary.added or summary.changed or summary.removed or missing)
             and previous.info.get("ingest_key") == self.key
+            and previous.info["snapshot"].get("format") == FORMAT  # else: rewrite, nothing embedded
             and list(previous.chunks) == chunks
             and previous.sessions == sessions
             and _failures(previous) == {f.found.rel: f.error for f in files if f.error and f.sha256}

@@ -39,13 +39,14 @@ from retrieval.types import Chunk, IndexInfo, SessionMeta
 from retrieval.vector import VectorIndex
 from staffroom_errors import IndexError_
 
+log = logging.getLogger(__name__)
+
 # 2: no vectors.npy (faiss holds the vectors), own keyword postings, slots.npy when extended.
 FORMAT = 2
 _READABLE = (1, 2)
 _CHUNKS, _SLOTS, _FAISS, _LEXICAL = "chunks.jsonl", "slots.npy", "vectors.faiss", "lexical"
 _SESSIONS, _FILES, _INFO = "sessions.json", "files.json", "info.json"
 _POINTER = "CURRENT"
-log = logging.getLogger(__name__)
 _BUILD_PREFIX = ".build-"
 _VERSION = re.compile(r"^v(\d{6,})-[0-9TZ]+$")
 _REBUILD_HINT = "Run `staffroom ingest --full` to rebuild it."
@@ -67,9 +68,9 @@ def write_snapshot(
 
     ``vectors[i]`` must embed ``index_text(chunks[i], sessions[chunks[i].session_id])``. With
     ``base`` (the live version, built by the same model), the vector and keyword indexes are
-    ``base``'s plus the texts it lacks, when that pays (`plan_extension`); the result searches exactly
-    as a full build would (the same rows and scores; HNSW is approximate either way). ``base``
-    itself is only read: its unchanged keyword postings are hard-linked.
+    ``base``'s plus the texts it lacks, when that pays (`plan_extension`); the result searches
+    exactly as a full build would (the same rows and scores; HNSW is approximate either way).
+    ``base`` itself is only read: its unchanged keyword postings are hard-linked.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):

@@ -131,3 +131,25 @@ def test_many_dead_rows_or_full_rebuild_the_index(library: Path, tmp_path: Path)
     _write_session(library, 10, seed=9)
     build_index(library, index, FakeEmbedder(), full=True)
     assert _live(index).info["snapshot"]["index_build"] == "full"
+
+
+def test_an_older_format_index_is_rewritten_once_without_embedding(
+    library: Path, tmp_path: Path
+) -> None:
+    """Format 1 (bm25s keyword files, vectors.npy) still serves; the next ingest converts it."""
+    import json
+
+    index = tmp_path / "index"
+    build_index(library, index, FakeEmbedder())
+    live = _live(index)
+    info = json.loads((live.path / "info.json").read_text())
+    info["snapshot"]["format"] = 1
+    (live.path / "info.json").write_text(json.dumps(info))
+    for part in (live.path / "lexical").iterdir():
+        part.unlink()  # what format 1 kept there is not read any more
+    assert _results(index)  # still searchable
+    embedder = FakeEmbedder()
+    summary = build_index(library, index, embedder)
+    assert summary.published and embedder.calls == 0
+    assert _live(index).info["snapshot"]["format"] == 2
+    assert not build_index(library, index, FakeEmbedder()).published
