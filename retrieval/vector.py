@@ -107,6 +107,12 @@ class VectorIndex:
             return [[] for _ in range(len(queries))]
         if subset is None and self._rows is None:
             return self._hits(*self._index.search(queries, min(k, self.size)))
+        if subset is None:  # a few dead slots: over-fetch and drop them, cheaper than a selector
+            want = min(k, self.size)
+            extra = min(self.slots - self.size, want)
+            hits = self._hits(*self._index.search(queries, min(want + extra, self.slots)))
+            if all(len(h) >= want for h in hits):
+                return [h[:want] for h in hits]
         if subset is None:
             slots = self._rows
         else:
@@ -135,11 +141,16 @@ class VectorIndex:
         return self._hits(*found)
 
     def _hits(self, scores: np.ndarray, labels: np.ndarray) -> list[Hits]:
+        """Rows and scores; unused labels (-1) and dead slots (row -1) left out."""
         out: list[Hits] = []
         for srow, lrow in zip(scores, labels, strict=True):
             keep = lrow >= 0
-            rows = lrow[keep] if self._row_of is None else self._row_of[lrow[keep]]
-            out.append([(int(r), float(s)) for r, s in zip(rows, srow[keep], strict=True)])
+            rows, kept = lrow[keep], srow[keep]
+            if self._row_of is not None:
+                rows = self._row_of[rows]
+                kept = kept[rows >= 0]
+                rows = rows[rows >= 0]
+            out.append([(int(r), float(s)) for r, s in zip(rows, kept, strict=True)])
         return out
 
     def reconstruct(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:

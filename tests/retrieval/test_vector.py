@@ -115,3 +115,15 @@ def test_extended_index_never_returns_dead_rows_and_matches_a_fresh_build() -> N
     )
     assert np.array_equal(extended.row_vectors(), fresh.matrix)
     assert not extended.matrix.flags.writeable  # a view of faiss's own copy
+
+
+def test_dead_rows_crowding_the_top_still_leave_k_live_hits() -> None:
+    rng = np.random.default_rng(5)
+    others = rng.standard_normal((50, 8)).astype(np.float32)
+    target = np.ones((1, 8), dtype=np.float32) / np.sqrt(8)
+    vectors = np.vstack([np.repeat(target, 10, axis=0), others / np.linalg.norm(others, axis=1)[:, None]])
+    rows = np.arange(10, 60)  # the ten copies of the query are all dead
+    extended = VectorIndex.build(vectors).extended(np.zeros((0, 8), np.float32), rows)
+    hits = extended.search(target, 3)[0]
+    fresh = VectorIndex.build(vectors[10:]).search(target, 3)[0]
+    assert hits == fresh and len(hits) == 3
