@@ -216,13 +216,14 @@ class LexicalIndex:
             col = self._vocab.get(term)
             if col is None:
                 continue
-            docs, tfs = self._postings(col)
             df = self._df(term)
             if df == 0:
                 continue
-            idf = np.float32(_idf(df, self.size))
-            # As bm25s: float32 idf times a float64 tf part, stored as float32, summed in float32.
-            out[docs] += (np.float64(idf) * (tfs / (self._norm[docs] + tfs))).astype(np.float32)
+            idf = np.float64(np.float32(_idf(df, self.size)))
+            for segment in self._segments:  # a row is in one segment: sums are as in one
+                docs, tfs = segment.postings(col)
+                # As bm25s: float32 idf times a float64 tf part, as float32, summed in float32.
+                out[docs] += (idf * (tfs / (self._norm[docs] + tfs))).astype(np.float32)
         return out if self._rows is None else out[self._rows]
 
     def save(self, directory: Path) -> None:
