@@ -14,6 +14,8 @@ Parts, each in its own process (so each peak RSS is its own):
   query    the real Searcher + real model, warm: unfiltered and filtered (grade 6-8; subject
            Math) p50/p95 over the questions of examples/library/queries.yaml, on the extended
            index (dead rows included) and on the fully rebuilt one
+  e2e      ``ingest.build_index`` end to end on size/40 Markdown files (40 chunks each) with an
+           instant stand-in embedder: the first build, then a one-line change to one file
 Prints a table and writes bench/out/publish.json.
 """
 
@@ -173,6 +175,56 @@ def worker_query(data: Path, n_queries: int) -> dict[str, Any]:
                        "model+index": round(index_rss), "peak": round(peak_rss_mb())}}
 
 
+class _HashEmbedder:
+    """Instant stand-in for the model (a unit vector seeded by the text): embedding 100k chunks
+    with the real one would take hours, and publish time does not depend on what vectors mean."""
+
+    name, dim, max_tokens, fingerprint = "bench-hashed", 384, 256, "bench"
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(t.split()) * 13 // 10 for t in texts]  # ~1.3 word pieces per word
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        import zlib
+
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = np.random.default_rng(zlib.crc32(text.encode())).standard_normal(self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    embed_queries = embed_documents
+
+
+def worker_e2e(work: Path, files: int, runs: int) -> dict[str, Any]:
+    """``build_index`` end to end on a library of ``files`` Markdown files; then 1-file changes."""
+    from ingest import build_index
+
+    library, index = work / "library", work / "index"
+    words, probs = vocabulary([LIBRARY, TRANSCRIPTS])
+    rng = np.random.default_rng(3)
+    for i in range(files):
+        parts = [f"# Session {i}\n"]
+        for p in range(40):
+            parts.append(f"## Part {p}\n\n" + " ".join(rng.choice(words, 90, p=probs)) + ".\n")
+        path = library / f"s{i // 100:03d}" / f"session-{i:05d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(parts), encoding="utf-8")
+    embedder = _HashEmbedder()
+    started = time.perf_counter()
+    first = build_index(library, index, embedder)  # type: ignore[arg-type]
+    out: dict[str, Any] = {"files": files, "chunks": first.chunks,
+                           "first_build_s": round(time.perf_counter() - started, 2), "runs": []}
+    for run in range(runs):
+        path = library / "s000" / f"session-{run:05d}.md"
+        path.write_text(path.read_text(encoding="utf-8") + f"\n## Added {run}\n\nA new tip.\n",
+                        encoding="utf-8")
+        summary = build_index(library, index, embedder)  # type: ignore[arg-type]
+        out["runs"].append(round(summary.seconds, 2))
+    out["one_file_median_s"] = round(statistics.median(out["runs"]), 2)
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    return out
+
+
 def _spawn(kind: str, work: Path, *extra: str) -> dict[str, Any]:
     result = work / f"{kind}-{time.monotonic_ns()}.json"
     cmd = [sys.executable, __file__, "--worker", kind, "--result", str(result), *extra]
@@ -202,6 +254,12 @@ def report(res: dict[str, Any]) -> str:
         rows.append((f"{name}: RSS model / model+index / peak",
                      " / ".join(str(q["rss_mb"][k]) for k in ("model", "model+index", "peak")),
                      f"{q['index']}"))
+    e2e = res.get("e2e")
+    if e2e:
+        rows.append((f"build_index, {e2e['files']:,} files / {e2e['chunks']:,} chunks: first",
+                     f"{e2e['first_build_s']} s", f"peak RSS {e2e['process']['peak_rss_mb']} MiB"))
+        rows.append(("build_index after changing 1 file", f"{e2e['one_file_median_s']} s",
+                     f"runs {e2e['runs']}"))
     return table("Publish and query at scale", rows)
 
 
@@ -222,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             result = worker_build(args.size, data)
         elif args.worker == "publish":
             result = worker_publish(data, int(args.files), args.runs, args.full_runs)
+        elif args.worker == "e2e":
+            result = worker_e2e(data, int(args.files), args.runs)
         else:
             result = worker_query(data, args.queries)
         Path(args.result).write_text(json.dumps(result), encoding="utf-8")
@@ -247,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                "--full-runs", "0")
         res["query"]["extended"] = _spawn("query", work, "--dir", str(data),
                                           "--queries", str(args.queries))
+        print("e2e: staffroom's build_index on Markdown files, 1-file changes ...", file=sys.stderr)
+        res["e2e"] = _spawn("e2e", work, "--dir", str(work / "e2e"),
+                            "--files", str(args.size // 40), "--runs", str(args.runs))
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
