@@ -1,7 +1,7 @@
 """Publishing a changed index at scale: extend the live version vs rebuild it; query speed.
 
-    python bench/publish.py                      # 100k chunks, 3 runs each (~15 min on 2 cores)
-    python bench/publish.py --size 20000 --runs 1 --queries 60      # a quick look
+    python bench/index_publish.py                      # 100k chunks, 3 runs each (~15 min on 2 cores)
+    python bench/index_publish.py --size 20000 --runs 1 --queries 60      # a quick look
 
 Parts, each in its own process (so each peak RSS is its own):
   build    a synthetic library (bench/_common.py: teaching-vocabulary text, clustered unit
@@ -16,7 +16,7 @@ Parts, each in its own process (so each peak RSS is its own):
            index (dead rows included) and on the fully rebuilt one
   e2e      ``ingest.build_index`` end to end on size/40 Markdown files (40 chunks each) with an
            instant stand-in embedder: the first build, then a one-line change to one file
-Prints a table and writes bench/out/publish.json.
+Prints a table and writes bench/out/index_publish.json.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from _common import (  # noqa: E402
 LIBRARY = ROOT / "examples" / "library"
 QUERIES = LIBRARY / "queries.yaml"
 TRANSCRIPTS = Path(os.environ.get("STAFFROOM_TRANSCRIPTS", "/work/shared/bench/transcripts"))
-OUT = ROOT / "bench" / "out" / "publish.json"
+OUT = ROOT / "bench" / "out" / "index_publish.json"
 N_CENTRES = 256
 
 
