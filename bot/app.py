@@ -16,6 +16,8 @@ from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
     from bot.flows.idea_views import IdeaDeps
+    from bot.follow_flow import TimezoneOf
+    from bot.follow_wiring import Follow
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
     from bot.insights_wiring import Insights
@@ -45,6 +47,7 @@ class Components:
     synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
     embedder: Embedder | None = None  # the searcher's model (None: a test's retriever alone)
     insights: Insights | None = None  # the /insights pages and serve's insights jobs
+    follow: Follow | None = None  # follow-through: serve runs its check-in scheduler
 
     def warm_up(self) -> None:
         """Load the model, then the index, now: the first question (and /readyz) is not slow."""
@@ -136,6 +139,7 @@ def build(
     review = install_idea_flows(core, idea_deps)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     insights = install_insights(settings, core, database, retriever, embedder, idea_deps)
+    follow = _follow(settings, core, review, slack)
     return Components(
         core=core,
         database=database,
@@ -148,7 +152,37 @@ def build(
         synthesizer=synthesizer,
         embedder=embedder,
         insights=insights,
+        follow=follow,
     )
+
+
+def _follow(
+    settings: Settings, core: Core, review: ReviewDesk, slack: SlackFrontEnd | None
+) -> Follow:
+    """*I'll try this*, check-ins, followers and pilots (``bot/follow_wiring.py``)."""
+    from bot.follow_flow import FollowConfig
+    from bot.follow_wiring import install
+    from follow.timing import parse_duration
+
+    config = FollowConfig(parse_duration(settings.checkin_after), settings.timezone,
+                          settings.min_group)  # fmt: skip
+    return install(core, core.db, config, review=review, timezone_of=_slack_timezones(slack))
+
+
+def _slack_timezones(slack: SlackFrontEnd | None) -> TimezoneOf | None:
+    """A Slack user's time zone from ``users.info`` (needs the users:read scope)."""
+    if slack is None:
+        return None
+    courier = slack.courier
+
+    async def timezone_of(platform: str, user_id: str) -> str:
+        if platform != "slack":
+            return ""
+        found = await courier.call("users.info", read=True, user=user_id)
+        user = (found or {}).get("user") or {}
+        return str(user.get("tz") or "") if isinstance(user, dict) else ""
+
+    return timezone_of
 
 
 def _idea_deps(

@@ -10,8 +10,9 @@ shorter than a day); a stopped person gets none.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -47,11 +48,28 @@ class Due:
         return f"checkin:{self.id}"
 
 
-def next_due(s: Session) -> datetime | None:
-    """The earliest due time of a waiting row (a cheap poll: one indexed query)."""
-    return s.scalar(
-        sa.select(sa.func.min(FollowMessage.due_at)).where(FollowMessage.state == "due")
+def next_due(s: Session, platforms: Sequence[str] = ()) -> datetime | None:
+    """When the next waiting row may be taken (its due time, or the end of its lease or retry
+    pause), on ``platforms`` (all when empty): a cheap poll, one indexed query."""
+    ready = sa.case(
+        (
+            sa.and_(
+                FollowMessage.lease_until.is_not(None),
+                FollowMessage.lease_until > FollowMessage.due_at,
+            ),
+            FollowMessage.lease_until,
+        ),
+        else_=FollowMessage.due_at,
     )
+    query = sa.select(sa.func.min(ready)).where(FollowMessage.state == "due")
+    if platforms:
+        query = query.where(FollowMessage.platform.in_(list(platforms)))
+    found = s.scalar(query)
+    if isinstance(found, str):  # SQLite returns an expression's timestamp as text
+        found = datetime.fromisoformat(found)
+    if found is not None and found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)
+    return found
 
 
 def take_due(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from follow.people import _row, person
 from staffroom_errors import InputError
-from store import FollowMessage, FollowReflection, FollowTry, utcnow
+from store import FollowMessage, FollowReflection, FollowTry, Idea, utcnow
 
 OUTCOMES = ("worked", "partly", "didnt_work")
 ANSWERS = (*OUTCOMES, "not_yet", "stop")
@@ -232,3 +232,22 @@ def shared_reflections(s: Session, session_id: str, limit: int = 5) -> list[tupl
 def title_of(s: Session, try_id: int) -> str:
     tried = s.get(FollowTry, try_id)
     return tried.title if tried is not None else ""
+
+
+def link_pitch(s: Session, platform: str, user_id: str, try_id: int) -> int | None:
+    """Link the person's newest idea (a "pitch your version" just sent) to the tried session;
+    the idea's number, None when there is none."""
+    tried = s.get(FollowTry, try_id)
+    idea = s.scalar(
+        sa.select(Idea)
+        .where(Idea.author_platform == platform, Idea.author_id == user_id)
+        .order_by(Idea.id.desc())
+        .limit(1)
+    )
+    if tried is None or idea is None or (tried.platform, tried.user_id) != (platform, user_id):
+        return None
+    related = list(idea.related_sessions or [])
+    if all(r.get("session_id") != tried.session_id for r in related):
+        related.insert(0, {"session_id": tried.session_id, "title": tried.title, "start": None})
+        idea.related_sessions = related
+    return idea.id

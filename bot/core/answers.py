@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 LAST_QUESTION = "last_question_id"
 PENDING_MAX = 256  # answers never grounded (a failed post) must not pile up
+# Adds to an answer (follow-through's *I'll try this* and colleagues' counts); never required.
+Extra = Callable[["Incoming", "SearchResponse", Reply], Awaitable[Reply]]
 
 
 class Retriever(Protocol):
@@ -66,6 +68,11 @@ class Answers:
         # A small pool so that 20 questions do not fight over 2 cores.
         self._pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+        self._extras: list[Extra] = []
+
+    def add_extra(self, extra: Extra) -> None:
+        """``extra(incoming, response, reply)`` may add to every answer (a failure is logged)."""
+        self._extras.append(extra)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -102,7 +109,13 @@ class Answers:
             self._pending[question_id] = (query, response)
             while len(self._pending) > PENDING_MAX:
                 self._pending.popitem(last=False)
-        return ask.reply_for(response, question_id, self._top, notes)
+        reply = ask.reply_for(response, question_id, self._top, notes)
+        for extra in self._extras:
+            try:
+                reply = await extra(incoming, response, reply)
+            except Exception:
+                log.exception("an answer extra failed for question %s", question_id)
+        return reply
 
     async def ground(
         self, reply: Reply, *, on_delta: Callable[[Reply], Awaitable[object]] | None = None
