@@ -16,10 +16,10 @@ from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
     from bot.flows.idea_views import IdeaDeps
-    from bot.follow_flow import TimezoneOf
-    from bot.follow_wiring import Follow
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
+    from bot.follow_flow import TimezoneOf
+    from bot.follow_wiring import Follow
     from bot.insights_wiring import Insights
     from bot.metrics import Metrics
     from bot.settings import Settings
