@@ -166,10 +166,10 @@ def _follow(
 
     config = FollowConfig(parse_duration(settings.checkin_after), settings.timezone,
                           settings.min_group)  # fmt: skip
-    return install(core, core.db, config, review=review, timezone_of=_slack_timezones(slack))
+    return install(core, core.db, config, review=review, timezone_of=slack_timezones(slack))
 
 
-def _slack_timezones(slack: SlackFrontEnd | None) -> TimezoneOf | None:
+def slack_timezones(slack: SlackFrontEnd | None) -> TimezoneOf | None:
     """A Slack user's time zone from ``users.info`` (needs the users:read scope)."""
     if slack is None:
         return None
