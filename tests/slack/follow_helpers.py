@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from bot.app import slack_timezones
 from bot.follow_flow import FollowConfig
@@ -33,14 +30,6 @@ def with_follow(staffroom: Staffroom, k: int = 3) -> Follow:
                      timezone_of=timezones)  # fmt: skip
     components.follow = follow
     return follow
-
-
-@pytest.fixture
-async def scheduler_task() -> AsyncIterator[list[asyncio.Task[None]]]:
-    tasks: list[asyncio.Task[None]] = []
-    yield tasks
-    for task in tasks:
-        task.cancel()
 
 
 def run_scheduler(follow: Follow, tasks: list[asyncio.Task[None]]) -> None:

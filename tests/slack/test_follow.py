@@ -4,20 +4,26 @@ snooze and stop; a gone user; follow → status move → notice; pilot → verdi
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
 import sqlalchemy as sa
 
 from store import FollowMessage, FollowPerson, utcnow
 from tests.slack.conftest import STAFF, TEACHER
-from tests.slack.follow_helpers import (  # noqa: F401 - a fixture
-    dms_to,
-    press,
-    run_scheduler,
-    say,
-    scheduler_task,
-    with_follow,
-)
+from tests.slack.follow_helpers import dms_to, press, run_scheduler, say, with_follow
 
 QUESTION = "how do I run exit tickets?"
+
+
+@pytest.fixture
+async def scheduler_task() -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Scheduler loops a test starts, cancelled at its end."""
+    tasks: list[asyncio.Task[None]] = []
+    yield tasks
+    for task in tasks:
+        task.cancel()
 
 
 async def _check_in(staffroom, fake, user: str, follow, tasks) -> object:
