@@ -78,6 +78,10 @@ class FollowFlow:
         """*I'll try this* for the top session; colleagues' counts once the group is big enough."""
         if reply.kind != "answer" or not response.results:
             return reply
+        if incoming.timezone:  # Teams says it with every message: remember it for check-ins
+            await self.db.run(
+                people.set_timezone, incoming.platform, incoming.user_id, incoming.timezone
+            )
         shown = response.results[: len(reply.cards) or 1]
         ids = [r.session.session_id for r in shown]
         found = await self.db.run(tries.proof, ids)
