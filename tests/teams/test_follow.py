@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.follow_flow import FollowConfig
 from bot.follow_wiring import Follow, install
-from store import FollowMessage, FollowPerson, FollowReflection
+from store import FollowMessage, FollowPerson, FollowReflection, utcnow
 from store.runner import Runner
 from tests.teams.conftest import PEOPLE, Staffroom, personal_message
 from tests.teams.ideas_helpers import button, chat, click, in_conversation, said
@@ -96,3 +96,19 @@ async def test_stop_check_ins_over_teams(start_teams, sqlite_url, tasks):
         assert s.get(FollowPerson, ("teams", "aad-colleague")).stopped
     replies = await chat(teams, "colleague", "try wait-time")
     assert "Check-ins are off" in said(replies)
+
+
+async def test_a_403_from_teams_stops_that_persons_schedule(start_teams, sqlite_url, tasks):
+    teams = await start_teams(sqlite_url, with_ideas=True)
+    follow = install(teams.components.core, Runner(teams.components.database),
+                     FollowConfig(timedelta(seconds=1), "UTC", 3))  # fmt: skip
+    (answer,) = await _ask(teams, "teacher", "how do I run exit tickets?")
+    await click(teams, "teacher", button(answer.card, "🙋 I'll try this"), on=answer)
+    with teams.components.database.session() as s:  # due now
+        s.execute(sa.update(FollowMessage).values(due_at=utcnow()))
+    teams.connector.refuse(403)  # the bot was removed from the user's chat
+    assert await follow.scheduler.run_once() == 0
+    with teams.components.database.session() as s:
+        person = s.get(FollowPerson, ("teams", "aad-teacher"))
+        assert (person.stopped, person.stopped_reason) == (True, "gone")
+        assert s.scalars(sa.select(FollowMessage.state)).all() == ["stopped"]
