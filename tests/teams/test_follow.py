@@ -112,3 +112,35 @@ async def test_a_403_from_teams_stops_that_persons_schedule(start_teams, sqlite_
         person = s.get(FollowPerson, ("teams", "aad-teacher"))
         assert (person.stopped, person.stopped_reason) == (True, "gone")
         assert s.scalars(sa.select(FollowMessage.state)).all() == ["stopped"]
+
+
+async def test_follow_notice_pilot_verdict_on_the_review_card(start_teams, db_url, tasks):
+    from tests.teams.conftest import REVIEW
+    from tests.teams.ideas_helpers import card_text
+    from tests.teams.test_ideas import _pitch_by_form
+
+    teams = await start_teams(db_url, with_ideas=True)
+    _with_follow(teams, tasks)
+    await _pitch_by_form(teams)
+    (followed,) = await chat(teams, "colleague", "follow 1")
+    assert "You follow idea #1" in said([followed])
+    await chat(teams, "staff", "triage 1 review")
+    await chat(teams, "staff", "triage 1 pilot")
+    notice = await _dm_saying(teams, "colleague", "now being piloted")
+    await click(teams, "colleague", button(notice.card, "🧪 Join the pilot"), on=notice)
+    ask = await _dm_saying(teams, "colleague", "your verdict: adopt")
+    await click(teams, "colleague", button(ask.card, "✏️ Adapt"), on=ask)
+    updates = len(teams.connector.of("update"))
+    (thanks,) = await chat(teams, "colleague", "https://docs.example/circles-notes")
+    assert "with the reviewers" in said([thanks])
+    await teams.connector.wait_for(lambda c: len(c.of("update")) > updates)
+    update = teams.connector.of("update")[-1]
+    assert update.conversation == REVIEW
+    text = card_text(update.card)
+    assert "1 adapt" in text and "https://docs.example/circles-notes" in text
+
+
+async def _dm_saying(teams: Staffroom, user: str, words: str) -> object:
+    _, conversation = PEOPLE[user]
+    await teams.connector.wait_for(lambda c: words in said(in_conversation(c, conversation)))
+    return next(c for c in in_conversation(teams.connector, conversation) if words in said([c]))
