@@ -110,3 +110,25 @@ def resume(s: Session, platform: str, user_id: str) -> None:
     """Check-ins on again for the person's next tries."""
     row = _row(s, platform, user_id)
     row.stopped, row.stopped_reason, row.stopped_at = False, "", None
+
+
+def forget(s: Session, platform: str, user_id: str) -> int:
+    """Delete everything follow-through keeps about the person (``platform`` "" = every
+    platform): tries, check-ins, reflections, follows, pilot membership, settings. How many
+    rows went."""
+    from store import FollowReflection, IdeaFollower, PilotMember
+
+    gone = 0
+    for model in (
+        FollowReflection,
+        FollowMessage,
+        FollowTry,
+        IdeaFollower,
+        PilotMember,
+        FollowPerson,
+    ):
+        cond = model.user_id == user_id
+        if platform:
+            cond = sa.and_(cond, model.platform == platform)
+        gone += int(cast(CursorResult[Any], s.execute(sa.delete(model).where(cond))).rowcount or 0)
+    return gone

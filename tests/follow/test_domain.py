@@ -153,3 +153,21 @@ def test_follow_pilot_verdict_and_notices(db: Database):
         found = pilots.evidence(s, idea_id)
         assert found.verdicts["adopt"] == 1 and found.links[0][2] == "https://ex.org/notes"
         assert s.get(FollowMessage, pilot.id).state == "answered"
+
+
+def test_forget_deletes_everything_about_the_person(db: Database):
+    with db.session() as s:
+        idea_id = make_idea(s, "piloting").id
+        started = tries.start_try(s, "slack", "U1", "a", "A", NOW)
+        tries.reflect(s, "slack", "U1", started.try_id, "A line.")
+        pilots.follow_idea(s, "slack", "U1", idea_id)
+        pilots.join_pilot(s, "slack", "U1", idea_id, NOW)
+        tries.start_try(s, "slack", "U2", "a", "A", NOW)
+    with db.session() as s:
+        assert (
+            people.forget(s, "slack", "U1") == 7
+        )  # reflection, 2 messages, try, follow, pilot, person
+    with db.session() as s:
+        assert tries.shared_reflections(s, "a") == []
+        assert [m.user_id for m in s.query(FollowMessage)] == ["U2"]
+        assert pilots.evidence(s, idea_id).members == 0
