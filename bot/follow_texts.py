@@ -23,7 +23,7 @@ CHECKINS_USAGE = "Type `checkins off` to stop check-ins, or `checkins on` to hav
 PILOT_USAGE = (
     "Type `pilot <idea> join`, or your verdict: `pilot <idea> adopt|adapt|abandon [link]`."
 )
-STOPPED = "Done: no more check-ins from me, on any platform. `checkins on` turns them back on."
+STOPPED = "Done: no more check-ins from me, for anything. `checkins on` turns them back on."
 RESUMED = "Check-ins are on again for what you try next."
 SKIPPED = "No problem."
 LABELS = {"worked": "✅ Worked", "partly": "➗ Partly", "didnt_work": "❌ Didn't work"}
