@@ -56,6 +56,7 @@ class FollowFlow:
         self.core, self.db, self.config = core, db, config
         self._timezone_of = timezone_of
         self.kick: Callable[[], None] = lambda: None  # wakes the scheduler (set by wiring)
+        self.on_verdict: Callable[[int], Awaitable[None]] | None = None  # redraws a review card
 
     def install(self) -> None:
         core = self.core
@@ -193,10 +194,10 @@ class FollowFlow:
         data = {k: v for k, v in turn.state.data.items() if k != "try_id"}
         if text.lower().startswith("reflect"):
             text = text[len("reflect") :].strip()
-        first = text.split(" ", 1)[0].lower().rstrip(":")
-        if not isinstance(try_id, int) or text.endswith("?") or first in self.core.intents:
+        command = self._command(text)
+        if not isinstance(try_id, int) or text.endswith("?") or command:
             await self._save(replace(turn.state, flow="", step="", data=data))
-            if first in self.core.intents or first == "help":  # a command after all
+            if command:  # a command after all
                 return await self.core.handle(turn.incoming)
             return None  # a question after all: it is answered
         if text.lower().rstrip(".!") in SKIP:
@@ -264,8 +265,7 @@ class FollowFlow:
         idea_id = turn.state.data.get("idea_id")
         data = {k: v for k, v in turn.state.data.items() if k != "idea_id"}
         await self._save(replace(turn.state, flow="", step="", data=data))
-        first = text.split(" ", 1)[0].lower().rstrip(":")
-        if first in self.core.intents or first == "help":  # a command after all
+        if self._command(text):  # a command after all
             return await self.core.handle(turn.incoming)
         if not isinstance(idea_id, int) or text.endswith("?"):
             return None
@@ -280,7 +280,10 @@ class FollowFlow:
             )
         ]
 
-    on_verdict: Callable[[int], Awaitable[None]] | None = None  # refreshes the review card
+    def _command(self, text: str) -> bool:
+        """Whether ``text`` starts with another keyword (not these two follow-ups' own)."""
+        first = text.split(" ", 1)[0].lower().rstrip(":")
+        return first == "help" or first in self.core.intents - {REFLECT, EVIDENCE}
 
     async def _on_verdict(self, idea_id: int) -> None:
         if self.on_verdict is not None:

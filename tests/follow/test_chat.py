@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from bot.core import Core
 from bot.follow_flow import FollowConfig
 from bot.follow_wiring import install
-from bot.messages import Incoming
-from bot.records import SqlRecords
+from bot.messages import TRY_AGAIN, Incoming
+from bot.records import SqlRecords, UserState
 from bot.render.text import render
 from follow import schedule
 from store import Database, FollowMessage, FollowReflection
@@ -43,4 +43,17 @@ async def test_terminal_offers_try_and_keeps_commands_out_of_reflections(sqlite_
     with sqlite_db.session() as s:
         assert s.scalars(sa.select(FollowReflection)).all() == []
         assert schedule.counts(s) == {"answered": 1}
+    core.close()
+
+
+async def test_evidence_and_reflect_typed_as_words_do_not_loop(sqlite_db: Database):
+    core = Core(FakeRetriever(), SqlRecords(sqlite_db), db=Runner(sqlite_db))
+    install(core, Runner(sqlite_db), FollowConfig(timedelta(seconds=30), "UTC", 3))
+    for text in ("evidence evidence", "reflect reflect", "evidence"):
+        replies = await core.handle(_said(text))
+        assert replies and all(r.kind != "error" for r in replies), text
+    # Waiting for an evidence link: the word "evidence" is not a command that re-enters it.
+    core.records.save_state(UserState("terminal", "me", "evidence", "", {"idea_id": 1}))
+    (reply,) = await core.handle(_said("evidence https://docs.example/x"))
+    assert reply.text != TRY_AGAIN and "Give your verdict on idea #1 first" in reply.text
     core.close()
