@@ -52,7 +52,7 @@ def due_after(now: datetime, delay: timedelta, tz: ZoneInfo) -> datetime:
 
 def next_free_day(now: datetime, delay: timedelta, tz: ZoneInfo) -> datetime:
     """The next allowed moment when today's one check-in has gone out already: tomorrow's
-    school morning (or, with a seconds-scale delay as in tests and demos, a day later)."""
+    school morning (with a delay under a day, as in tests and demos: one delay later)."""
     if delay < timedelta(days=1):
-        return now + timedelta(days=1)
+        return now + delay
     return school_morning(now.astimezone(tz).date() + timedelta(days=1), tz)
