@@ -135,7 +135,7 @@ def answer_checkin(
         stop(s, platform, user_id, "asked", now)
         return done
     if answer == "not_yet":
-        if message.state != "sent":
+        if message.state not in ("due", "sent"):  # "due": answered before it was marked sent
             raise InputError("That check-in is answered already.")
         if message.snoozes >= MAX_SNOOZES or snooze_until is None:
             raise InputError(
