@@ -128,6 +128,8 @@ def answer_checkin(
         raise InputError("That message is not a check-in about a try.")
     tried = s.get(FollowTry, message.try_id)
     assert tried is not None
+    if message.state in ("due", "sent"):  # answered: it went out, even if not yet marked so
+        message.sent_at = message.sent_at or now
     done = Answered(tried.id, tried.session_id, tried.title, answer, message.snoozes)
     if answer == "stop":
         from follow.people import stop
