@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from bot.core import Core, Retriever
 from staffroom_errors import StaffroomError
 
 if TYPE_CHECKING:
+    from bot.core.followups import TurnSearch
     from bot.flows.idea_views import IdeaDeps
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
@@ -26,10 +28,13 @@ if TYPE_CHECKING:
     from bot.slack.app import SlackFrontEnd
     from bot.teams.app import TeamsFrontEnd
     from retrieval.embedder import Embedder
+    from retrieval.llm_budget import TokenBudget
     from retrieval.llm_openai import OpenAISynthesizer
+    from retrieval.llm_rewrite import OpenAIQueryRewriter
     from store import Database
 
 log = logging.getLogger(__name__)
+REWRITE_TIMEOUT = 3.0  # seconds an LLM may take to rewrite a follow-up before the rules stand
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Components:
     embedder: Embedder | None = None  # the searcher's model (None: a test's retriever alone)
     insights: Insights | None = None  # the /insights pages and serve's insights jobs
     follow: Follow | None = None  # follow-through: serve runs its check-in scheduler
+    rewriter: OpenAIQueryRewriter | None = None  # LLM rewrite of follow-ups; None without a key
 
     def warm_up(self) -> None:
         """Load the model, then the index, now: the first question (and /readyz) is not slow."""
@@ -62,20 +68,26 @@ class Components:
         except Exception as err:
             log.warning("warm-up search failed: %s", err)
 
+    def _llm_clients(self) -> list[OpenAISynthesizer | OpenAIQueryRewriter]:
+        """The LLM clients still open, handed over once (each is closed once)."""
+        clients = [c for c in (self.synthesizer, self.rewriter) if c is not None]
+        self.synthesizer = self.rewriter = None
+        return clients
+
     async def aclose(self) -> None:
-        """Close what lives on the event loop (the LLM client); call it before ``close``."""
-        if self.synthesizer is not None:
-            synthesizer, self.synthesizer = self.synthesizer, None
-            await synthesizer.aclose()
+        """Close what lives on the event loop (the LLM clients); call it before ``close``."""
+        for client in self._llm_clients():
+            await client.aclose()
 
     def close(self) -> None:
-        synthesizer, self.synthesizer = self.synthesizer, None
-        if synthesizer is not None and not _loop_running():
-            # Not closed on its loop (aclose): close its idle connections on a fresh one.
-            try:
-                asyncio.run(synthesizer.aclose())
-            except Exception as err:  # exiting anyway; a socket left to the OS is harmless
-                log.debug("closing the LLM client failed: %r", err)
+        clients = self._llm_clients()
+        if clients and not _loop_running():
+            # Not closed on their loop (aclose): close their idle connections on a fresh one.
+            for client in clients:
+                try:
+                    asyncio.run(client.aclose())
+                except Exception as err:  # exiting anyway; a socket left to the OS is harmless
+                    log.debug("closing the LLM client failed: %r", err)
         self.core.close()
         if self.database is not None:
             self.database.dispose()
@@ -120,6 +132,8 @@ def build(
         search_workers=settings.search_workers,
         answer_lease=settings.answer_lease_seconds,
         db=Runner(database, patience=settings.db_patience_seconds),
+        turns=(turns := _turns(settings, retriever, budget)),
+        context_idle=settings.context_idle,
     )
     core.register_home_ideas(ideas_of(database))
     slack = None
@@ -134,9 +148,13 @@ def build(
             api_url=settings.slack_api_url,
             command=settings.slack_command,
         )
+    if slack is not None:  # idea authors, reviewers and the export get display names
+        from bot.names import slack_names
+
+        core.names.register("slack", slack_names(slack.courier.call))
     teams = _teams(settings, core, database) if chat.teams.on else None
     idea_deps = _idea_deps(settings, core, retriever, embedder, slack)
-    review = install_idea_flows(core, idea_deps)
+    review = install_idea_flows(core, idea_deps, draft_ttl=settings.draft_ttl)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     insights = install_insights(settings, core, database, retriever, embedder, idea_deps)
     follow = _follow(settings, core, review, slack)
@@ -153,6 +171,7 @@ def build(
         embedder=embedder,
         insights=insights,
         follow=follow,
+        rewriter=getattr(turns, "rewriter", None),
     )
 
 
@@ -211,6 +230,7 @@ def _idea_deps(
         embed_model=embedder.name if embedder is not None else "",
         review=channel_setting(settings.review_channel),
         questions=channel_setting(settings.questions_channel),
+        names=core.names,
     )
 
 
@@ -247,6 +267,7 @@ def _reindex_flow(
             library=settings.library,
             index_dir=settings.index_dir,
             embedder=model,
+            keep_versions=settings.index_keep_versions,
         )
     )
     core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
@@ -275,6 +296,45 @@ def _embedder(settings: Settings) -> Embedder:
     from retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.embed_model, device=settings.embed_device)
+
+
+def _turns(settings: Settings, retriever: Retriever, budget: TokenBudget) -> TurnSearch | None:
+    """Judged follow-up turns over the Searcher (None: a plain retriever gets the rules only);
+    with an API key an LLM may rewrite follow-ups, under the grounded answers' fallback rules."""
+    from retrieval.conversation import ConversationSearch
+    from retrieval.embedder import BUNDLED_NAME
+    from retrieval.matching import MatchJudge
+    from retrieval.scope import OFF_TOPIC_MARGIN, ScopeClassifier
+
+    embedder = getattr(retriever, "embedder", None)
+    if embedder is None or not hasattr(embedder, "embed_queries"):
+        return None
+    # An explicit STAFFROOM_MATCH_THRESHOLD means the calibrated bar does not apply.
+    calibrated = None if settings.match_threshold is None else False
+    # Off-topic vs gap is calibrated for the bundled model only: with another one every miss
+    # is a gap (never silently dropped from the gap log).
+    margin = OFF_TOPIC_MARGIN if embedder.name == BUNDLED_NAME else math.inf
+    scope = ScopeClassifier(embedder, margin=margin)
+    judge = MatchJudge(embedder, calibrated=calibrated, scope=scope, top=settings.answer_top)
+    rewriter = None
+    timeout = min(settings.llm_timeout, REWRITE_TIMEOUT)
+    if settings.openai_api_key.strip():  # checked by build_synthesizer already
+        from retrieval.llm_rewrite import OpenAIQueryRewriter
+
+        rewriter = OpenAIQueryRewriter(
+            settings.openai_api_key.strip(),
+            base_url=settings.openai_base_url.strip() or None,
+            model=settings.llm_model,
+            timeout=timeout,
+            budget=budget,
+        )
+    return ConversationSearch(
+        retriever,  # type: ignore[arg-type]
+        judge,
+        top=settings.answer_top,
+        rewriter=rewriter,
+        rewrite_timeout=timeout,
+    )
 
 
 def _searcher(settings: Settings, embedder: Embedder) -> Retriever:

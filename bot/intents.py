@@ -22,6 +22,15 @@ PHRASES: dict[str, str] = {
     "new idea": "pitch",
 }
 
+# A message of thanks only ("thanks!", "ok great, thank you") is not a follow-up question: it
+# must not search the last topic again (or log a question).
+_THANKS = re.compile(
+    r"^(?:(?:ok(?:ay)?|cool|great|perfect|awesome|nice|got it|will do|super|amazing|wonderful|"
+    r"thanks?(?: you)?(?: so much| a lot)?|thx|ty|cheers|much appreciated|appreciate it|"
+    r"that helps|this helps|helpful|👍|🙏|🙌)[\s,.!]*)+$"
+)
+THANKS_REPLY = "You're welcome! Ask me anything else, or say *another one* for more on this topic."
+
 _POSITIVE = frozenset({"good", "helpful", "yes", "up", "+1", "👍", "great", "thanks"})
 _NEGATIVE = frozenset({"bad", "not", "no", "down", "-1", "👎", "unhelpful", "wrong"})
 
@@ -46,6 +55,8 @@ def parse(text: str, registered: frozenset[str] = frozenset()) -> Intent:
         return Intent("empty", "")
     if lowered in HELP_WORDS:
         return Intent("help", "")
+    if _THANKS.match(lowered):
+        return Intent("thanks", "")
     phrase = PHRASES.get(lowered.rstrip("!.:?"))
     if phrase is not None and phrase in registered:
         return Intent(phrase, "")

@@ -6,6 +6,7 @@ README documents each (``tests/test_docs.py`` checks that).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     )
     embed_device: Device = Field(
         "auto", description="Device for embeddings: auto (GPU when present), cpu, cuda, mps."
+    )
+    index_keep_versions: int = Field(
+        5,
+        ge=1,
+        description="Index versions kept for `staffroom index rollback` (the live one always is).",
     )
     match_threshold: float | None = Field(
         None,
@@ -211,6 +217,18 @@ class Settings(BaseSettings):
         "seconds (it died) is answered by another replica.",
         ge=5,
     )
+    context_idle: float = Field(
+        1800.0,
+        description="A conversation (thread, DM, chat) idle this long forgets its last question: "
+        "the next message starts a new topic. Seconds, or a duration: 45s, 30m, 2h, 7d.",
+        gt=0,
+    )
+    draft_ttl: float = Field(
+        7 * 86400.0,
+        description="An unfinished pitch idle this long is mentioned once and set aside (kept, "
+        "never silently resumed). Seconds, or a duration: 45s, 30m, 2h, 7d.",
+        gt=0,
+    )
     db_patience_seconds: float = Field(
         15.0,
         description="How long an answer waits for an unreachable database (a restart) before "
@@ -335,15 +353,20 @@ class Settings(BaseSettings):
 
     @field_validator("checkin_after")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        from follow.timing import parse_duration
+    def _checkin_duration(cls, value: str) -> str:
+        from follow.timing import parse_duration as checkin_duration
         from staffroom_errors import ConfigError
 
         try:
-            parse_duration(value)
+            checkin_duration(value)
         except ConfigError as err:
             raise ValueError(f"{err.message} {err.hint}") from err
         return value
+
+    @field_validator("context_idle", "draft_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -376,6 +399,17 @@ class Settings(BaseSettings):
             return self.public_url.strip().rstrip("/")
         host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "45s", "30m", "2h", "7d", "1w" or a plain number of seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text.lower())
+    if m is None:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 45s, 30m, 2h or 7d)")
+    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
 
 
 def env_name(field: str) -> str:

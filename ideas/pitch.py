@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,7 @@ class DraftView:
     total: int
     answers: Mapping[str, Any]
     question_id: int | None
+    updated_at: datetime | None = None  # the last answer (a draft idle too long is set aside)
 
     @property
     def ready(self) -> bool:
@@ -92,7 +94,9 @@ class PitchDraftService:
     def _view(self, draft: PitchDraft) -> DraftView:
         n = self._index.get(draft.step, len(self.steps))
         step = self.steps[n] if n < len(self.steps) else None
-        return DraftView(step, n + 1, len(self.steps), dict(draft.answers), draft.question_id)
+        return DraftView(
+            step, n + 1, len(self.steps), dict(draft.answers), draft.question_id, draft.updated_at
+        )
 
     def get(self, platform: str, user_id: str) -> DraftView | None:
         """The user's draft, or None when there is none."""
@@ -100,6 +104,15 @@ class PitchDraftService:
         return None if draft is None else self._view(draft)
 
     # --- writing ---------------------------------------------------------------------
+    def resume(self, platform: str, user_id: str) -> DraftView | None:
+        """The user's draft, taken up again now (it is no longer idle); None when none."""
+        draft = self.s.get(PitchDraft, (platform, user_id), populate_existing=True)
+        if draft is None:
+            return None
+        draft.updated_at = utcnow()
+        self.s.flush()
+        return self._view(draft)
+
     def start(self, platform: str, user_id: str, *, question_id: int | None = None) -> DraftView:
         """A fresh draft at the first step (replacing any earlier one)."""
         if question_id is not None and self.s.get(DesignQuestion, question_id) is None:

@@ -100,6 +100,11 @@ def draft_of(s: Session, who: Actor) -> DraftView | None:
     return PitchDraftService(s).get(who.platform, who.user_id)
 
 
+def resume_pitch(s: Session, who: Actor) -> DraftView | None:
+    """Take the user's draft up again (a set-aside or idle one counts as fresh from now)."""
+    return PitchDraftService(s).resume(who.platform, who.user_id)
+
+
 def start_pitch(s: Session, who: Actor, question_id: int | None = None) -> tuple[DraftView, str]:
     """A fresh draft (replacing any) and the text of the design question it answers."""
     view = PitchDraftService(s).start(who.platform, who.user_id, question_id=question_id)
@@ -283,4 +288,3 @@ def question_of_thread(s: Session, announce_ref: str, who: Actor) -> tuple[int, 
     if question is None:
         return None
     return question.id, draft_of(s, who) is not None
-

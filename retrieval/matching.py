@@ -67,7 +67,7 @@ class Verdict:
     shown: tuple[SessionResult, ...]
     notes: tuple[str, ...]  # one per shown session: "(grades 6-12)" or ""
     bar: float  # the cosine the best session had to reach (0.0 when uncalibrated)
-    off_topic_score: float  # > OFF_TOPIC_MARGIN: not about teaching
+    off_topic_score: float  # > the scope's margin (OFF_TOPIC_MARGIN): not about teaching
 
     @property
     def good_match(self) -> bool:
@@ -128,7 +128,7 @@ class MatchJudge:
             teach, off = self.scope.similarities([response.query])
         teach_sim, off_score = float(teach[0]), float(off[0] - teach[0])
         bar = BAR_BASE + BAR_GENERIC * teach_sim if self.calibrated else 0.0
-        off_topic = off_score > OFF_TOPIC_MARGIN
+        off_topic = off_score > getattr(self.scope, "margin", OFF_TOPIC_MARGIN)
         if not response.results or not response.good_match:
             kind: Kind = "exhausted" if more else "off_topic" if off_topic else "gap"
             return Verdict(kind, (), (), bar, off_score)

@@ -83,7 +83,8 @@ def test_ask_off_topic_is_honest(real_cli, sample_data_dir, capsys):
             str(sample_data_dir),
         ]
     )
-    assert "Nothing in the library covers that" in capsys.readouterr().out
+    # Judged as the bots judge it: not about teaching, so not a "nothing fits" gap either.
+    assert "That's not something the PD library covers" in capsys.readouterr().out
 
 
 def test_status_reports_the_live_version(real_cli, sample_data_dir, capsys):
@@ -97,7 +98,7 @@ def test_ingest_unchanged_library_embeds_nothing(real_cli, tmp_path, sample_data
     shutil.copytree(sample_data_dir, data)
     assert real_cli(["ingest", str(SAMPLE_LIBRARY), "--data-dir", str(data)]) == 0
     err = capsys.readouterr().err
-    assert "unchanged 28" in err and "(0 embedded)" in err and "nothing changed" in err
+    assert "unchanged 28" in err and "(0 embedded, " in err and "nothing changed" in err
 
 
 @pytest.mark.parametrize(
@@ -156,3 +157,20 @@ def test_a_filter_the_library_does_not_use_lists_the_valid_values(
     assert "--grade '1' is not used in this library." in err
     assert "Grade 1 is in --grade K-2. Valid values for --grade: K-2, 3-5, 6-8, 9-12." in err
     assert real_cli(["ask", "--grade", "k-2", "exit tickets", "--data-dir", str(sample_data_dir)]) == 0
+
+
+def test_serve_takes_host_and_port_flags_over_the_environment(monkeypatch, capsys):
+    import bot.server
+
+    served = []
+    monkeypatch.setattr(bot.server, "serve", served.append)
+    monkeypatch.setenv("STAFFROOM_HOST", "10.0.0.1")
+    monkeypatch.setenv("STAFFROOM_PORT", "4000")
+    assert cli.main(["serve"]) == 0
+    assert (served[-1].host, served[-1].port) == ("10.0.0.1", 4000)  # the variables by default
+    assert cli.main(["serve", "--host", "127.0.0.1", "--port", "8080"]) == 0
+    assert (served[-1].host, served[-1].port) == ("127.0.0.1", 8080)
+    with pytest.raises(SystemExit) as bad:
+        cli.main(["serve", "--port", "http"])
+    assert bad.value.code == 2 and "'http' is not a port number" in capsys.readouterr().err
+    assert len(served) == 2

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from store import Comment, Database, Feedback, Idea, Question
+from tests.scenarios.harness import age_drafts
 from tests.scenarios.scripts import SCRIPTS, Say, Script
 from tests.slack.conftest import COLLEAGUE, STAFF, TEACHER, fake_slack, start_server  # noqa: F401
 from tests.slack.ideas_helpers import dm
@@ -49,6 +50,7 @@ async def _over_slack(start_server, url: str, fake, script: Script) -> list[str]
     staffroom = await start_server(url, with_ideas=True)
     said = []
     for step in script:
+        age_drafts(staffroom.components.database, step.idle)
         calls = await dm(staffroom, fake, SLACK_IDS[step.user], step.text)
         said.append("\n".join(html.unescape(c.params.get("text", "")) for c in calls))
     return said
@@ -58,6 +60,7 @@ async def _over_teams(start_teams, url: str, connector, script: Script) -> list[
     teams = await start_teams(url, with_ideas=True)
     said = []
     for step in script:
+        age_drafts(teams.components.database, step.idle)
         sender, chat = TEAMS[step.user]
         before = len(in_conversation(connector, chat))
         sent = await teams.post(personal_message(connector.url, step.text, sender, chat))

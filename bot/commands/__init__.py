@@ -24,6 +24,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
+    for flag in ("host", "port"):  # `serve --host/--port` win over STAFFROOM_HOST/PORT
+        if getattr(args, flag, None) is not None:
+            overrides[flag] = getattr(args, flag)
     try:
         return Settings(**overrides)
     except ValidationError as err:  # one line per bad setting, never a traceback

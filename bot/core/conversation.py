@@ -10,10 +10,14 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import intents
+from bot.core import interruptions
 from bot.core.answers import LAST_QUESTION, Answers, Retriever
+from bot.core.followups import CONTEXT_IDLE, TurnSearch
+from bot.core.interruptions import Pausable
 from bot.delivery import Pipeline
 from bot.flows.home import Home, UserIdeas, build_home
 from bot.forms import Clicked, Forms, FormSpec, Values
+from bot.intents import Intent
 from bot.messages import (
     FEEDBACK_HELPFUL,
     FEEDBACK_NOT_HELPFUL,
@@ -24,6 +28,7 @@ from bot.messages import (
     Incoming,
     Reply,
 )
+from bot.names import Names
 from bot.records import Records, UserState
 from staffroom_errors import IdeaError, InputError, StaffroomError
 from store.runner import Runner
@@ -60,6 +65,7 @@ EXPLICIT_SURFACES = frozenset({"command", "action"})
 class _Registered:
     handler: Handler
     help: str
+    pausable: Pausable | None = None
 
 
 class Core:
@@ -82,6 +88,8 @@ class Core:
         db_patience: float = 0.0,
         replica: str = "",
         db: Runner | None = None,
+        turns: TurnSearch | None = None,
+        context_idle: float = CONTEXT_IDLE,
     ) -> None:
         self.records = records
         # One retry policy for every database call: wait out a restart for ``db_patience`` s.
@@ -94,12 +102,15 @@ class Core:
             top=top,
             max_question_chars=max_question_chars,
             search_workers=search_workers,
+            turns=turns,
+            context_idle=context_idle,
         )
         self.forms = Forms(self.guarded)
         self.delivery = Pipeline(self, records, self.db, lease=answer_lease, replica=replica)
         self._handlers: dict[str, _Registered] = {}
         self._thread_hooks: list[ThreadHook] = []
         self._user_ideas: UserIdeas | None = None
+        self.names = Names()  # display names (Slack: users.info, cached), filled in on arrival
 
     @property
     def retriever(self) -> Retriever:
@@ -107,9 +118,15 @@ class Core:
 
     # --- wiring ------------------------------------------------------------------------
 
-    def register(self, intent: str, handler: Handler, *, help: str = "") -> None:
-        """Route messages starting with ``intent`` (and users whose state is in that flow)."""
-        self._handlers[intent] = _Registered(handler, help)
+    def register(
+        self, intent: str, handler: Handler, *, help: str = "", pausable: Pausable | None = None
+    ) -> None:
+        """Route messages starting with ``intent`` (and users whose state is in that flow).
+
+        A ``pausable`` flow is set aside, not fed, by questions and other commands typed while
+        it waits for an answer (``bot/core/interruptions.py``).
+        """
+        self._handlers[intent] = _Registered(handler, help, pausable)
 
     def register_form(self, form_id: str, spec: FormSpec) -> None:
         self.forms.register(form_id, spec)
@@ -133,12 +150,14 @@ class Core:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Every reply to one message; never raises."""
+        incoming = await self.names.fill(incoming)
         return await self.guarded(incoming, partial(self._route, incoming))
 
     async def respond(
         self, incoming: Incoming, *, thread_hooks: bool = False, answer: bool = True
     ) -> list[Reply]:
         """The replies to a message: a thread hook's first (when asked), else the handled ones."""
+        incoming = await self.names.fill(incoming)
         if thread_hooks:
             replies = await self.thread_reply(incoming)
             if replies is not None:
@@ -215,6 +234,7 @@ class Core:
         self, incoming: Incoming, form_id: str, context: str, values: Values
     ) -> list[Reply]:
         """What a submitted form does; never raises (errors become replies)."""
+        incoming = await self.names.fill(incoming)
         return await self.forms.submit(incoming, form_id, context, values)
 
     async def feedback(self, incoming: Incoming, question_id: int, helpful: bool) -> Reply:
@@ -271,16 +291,54 @@ class Core:
         intent = intents.parse(text, self.intents)
         state = await self._state(incoming)
         explicit = incoming.surface in EXPLICIT_SURFACES and intent.name in self._handlers
+        before, after, state = await self._interruption(incoming, text, intent, explicit, state)
+        paused = interruptions.resume_word(text, state)
+        if paused in self._handlers:
+            intent = intents.Intent(paused, text)  # "continue" / "cancel" a set-aside flow
+        if intent.name == state.data.get(interruptions.PAUSED):
+            state = interruptions.taken_up(state)
+            await self.db.call(self.records.save_state, state)
         if state.flow in self._handlers and intent.name != "help" and not explicit:
             # Free typing inside a flow is an answer, even "idea: ..." or "question ...".
             intent = intents.Intent(state.flow, text)
-        turn = Turn(incoming, intent, state)
+        return [*before, *await self._dispatch(Turn(incoming, intent, state), text), *after]
+
+    async def _interruption(
+        self,
+        incoming: Incoming,
+        text: str,
+        intent: Intent,
+        explicit: bool,
+        state: UserState,
+    ) -> tuple[list[Reply], list[Reply], UserState]:
+        """Set a waiting flow aside when it is stale or this message interrupts it: the lines
+        to say before and after the message's own replies, and the state to route with."""
+        flow = self._handlers.get(state.flow)
+        if flow is None or flow.pausable is None or intent.name == state.flow:
+            return [], [], state
+        stale = await flow.pausable.stale(incoming)
+        if stale:  # mentioned once, set aside, never silently resumed
+            state = interruptions.set_aside(state)
+            await self.db.call(self.records.save_state, state)
+            return [Reply(text=stale, kind="hint")], [], state
+        if not (explicit or interruptions.interrupts(text, intent, self.intents)):
+            return [], [], state
+        saved = await flow.pausable.saved(incoming)
+        state = interruptions.set_aside(state)
+        await self.db.call(self.records.save_state, state)
+        return [], [Reply(text=saved, kind="hint")] if saved else [], state
+
+    async def _dispatch(self, turn: Turn, text: str) -> list[Reply]:
+        intent, incoming = turn.intent, turn.incoming
         if intent.name == "empty":
             return [Reply(text=EMPTY_HINT, kind="hint")]
         if intent.name == "help":
             return [self._help()]
+        if intent.name == "thanks":
+            return [Reply(text=intents.THANKS_REPLY, kind="hint")]
         if intent.name == "feedback":
             return [await self._text_feedback(turn)]
+        state = turn.state
         if intent.name in self._handlers:
             replies = await self._handlers[intent.name].handler(turn)
             if replies is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from bot.messages import (
     FEEDBACK_HELPFUL,
@@ -17,9 +18,22 @@ from bot.records import QuestionEntry
 from retrieval.moments import deep_link, format_span
 from retrieval.types import Moment, SearchResponse, SessionResult
 
+if TYPE_CHECKING:
+    from retrieval.matching import Verdict
+
 NOTHING_FITS = "Nothing in the library covers that yet. Try other words, or ask your PD team"
 NOTED = ": I've noted the question so they can see what teachers are looking for."
 NO_MATCH = NOTHING_FITS + NOTED  # the one "nothing fits" wording, here and in `staffroom ask`
+OFF_TOPIC = (
+    "That's not something the PD library covers: I find PD sessions on teaching practice. "
+    "Ask me about your classroom, e.g. “how do I run exit tickets with 32 kids?”"
+)
+WEAK = "Nothing in the library answers that directly; the closest {what} below may still help."
+WEAK_NOTED = " I've noted the question for your PD team."
+EXHAUSTED = (
+    "That's everything in the library close to this topic. Ask it another way, or ask a new "
+    "question."
+)
 SNIPPET_CHARS = 280
 
 
@@ -48,14 +62,15 @@ def card(result: SessionResult) -> SessionCard:
     )
 
 
-def answer_line(response: SearchResponse) -> str:
-    """The extractive short answer: where to start watching."""
+def answer_line(response: SearchResponse, note: str = "") -> str:
+    """The extractive short answer: where to start watching (``note``: "(grades 6-8)")."""
     top = response.results[0]
     span = format_span(top.best.start, top.best.end)
     where = f" at ▶ {span}" if span else ""
     count = len(response.results)
     more = f" ({count} sessions below)" if count > 1 else ""
-    return f"Start with “{top.session.title}”{where}{more}."
+    made_for = f" {note}" if note else ""
+    return f"Start with “{top.session.title}”{made_for}{where}{more}."
 
 
 def reply_for(
@@ -72,17 +87,31 @@ def reply_for(
 
 
 def answer_reply(
-    response: SearchResponse, question_id: int | None, top: int, notes: tuple[str, ...]
+    response: SearchResponse,
+    question_id: int | None,
+    top: int,
+    notes: tuple[str, ...],
+    *,
+    made_for: tuple[str, ...] = (),
+    lead: str = "",
 ) -> Reply:
-    """The answer message for a response with a good match."""
+    """The answer message for a response with a good match.
+
+    ``made_for`` holds, per session, "(grades 6-8)" when it was made for other grades than the
+    question named; ``lead`` replaces the answer line (a weak match's "closest" line).
+    """
     shown = response.results[:top]
     cards = tuple(card(r) for r in shown)
-    line = answer_line(SearchResponse(response.query, shown, True, response.threshold))
+    grades = tuple(made_for) + ("",) * (len(cards) - len(made_for))
+    line = lead or answer_line(
+        SearchResponse(response.query, shown, True, response.threshold), grades[0]
+    )
     lines = [line] + [
         f"{n}. {c.title}"
+        + (f" {g}" if g else "")
         + (f" — ▶ {c.moment}" if c.timed else "")
         + (f" {c.link}" if c.link else "")
-        for n, c in enumerate(cards, 1)
+        for n, (c, g) in enumerate(zip(cards, grades, strict=True), 1)
     ]
     return Reply(
         text="\n".join(lines),
@@ -93,6 +122,34 @@ def answer_reply(
         question_id=question_id,
         notes=notes,
     )
+
+
+def verdict_reply(
+    verdict: Verdict, response: SearchResponse, question_id: int | None, notes: tuple[str, ...]
+) -> Reply:
+    """What a judged turn shows: only the sessions close to the best one, honestly labelled.
+
+    "answer": those sessions; "weak": the closest one or two, said to be no direct answer (the
+    question is logged as a gap); "gap": nothing fits (logged); "off_topic": not a PD question
+    (logged nowhere); "exhausted": "another one" with nothing close left.
+    """
+    if verdict.kind == "off_topic":
+        return Reply(text=OFF_TOPIC, answer=OFF_TOPIC, kind="off_topic", notes=notes)
+    if verdict.kind == "exhausted":
+        return Reply(text=EXHAUSTED, answer=EXHAUSTED, kind="hint", notes=notes)
+    if not verdict.shown:
+        return no_match_reply(question_id, notes)
+    shown = SearchResponse(
+        response.query, verdict.shown, True, response.threshold, response.index_version
+    )
+    if verdict.kind == "answer":
+        return answer_reply(shown, question_id, len(verdict.shown), notes, made_for=verdict.notes)
+    what = "session" if len(verdict.shown) == 1 else "sessions"
+    lead = WEAK.format(what=what) + (WEAK_NOTED if question_id is not None else "")
+    weak = answer_reply(
+        shown, question_id, len(verdict.shown), notes, made_for=verdict.notes, lead=lead
+    )
+    return replace(weak, kind="weak")
 
 
 def no_match_reply(question_id: int | None, notes: tuple[str, ...] = ()) -> Reply:

@@ -17,6 +17,7 @@ from bot.flows.idea_views import (
 from bot.forms import FormSpec, Values
 from bot.messages import SAY, Action, Form, FormField, Incoming, Reply
 from ideas import usecases as do
+from store import IdeaEvent
 
 LIST_LIMIT = 20
 STATUS_WORDS: dict[str, ideas.Status] = {
@@ -103,11 +104,7 @@ class IdeaBrowser:
         staff = await self.deps.directory.is_staff(who.platform, who.user_id)
         detail, question = await self.deps.db.run(do.detail, idea_id)
         idea = detail.idea
-        history = [
-            f"{e.created_at:%Y-%m-%d} {ideas.status_label(e.from_status) if e.from_status else 'pitched'}"
-            f" → {ideas.status_label(e.to_status)}" + (f": {e.note}" if e.note else "")
-            for e in detail.events
-        ]
+        history = [await self._moved(e, detail) for e in detail.events]
         history += [f"💬 {c.author_name or c.author_id}: {c.text}" for c in detail.comments]
         history += [f"✅ Tried it: {o}" for o in detail.outcomes]
         card = idea_card(idea, detail.counts, question=question, full=True, history=history)
@@ -120,6 +117,18 @@ class IdeaBrowser:
             actions=actions,
             kind="idea",
         )
+
+    async def _moved(self, event: IdeaEvent, detail: ideas.IdeaDetail) -> str:
+        """ "2026-11-30 14:02 UTC under review → piloting by Ana Diaz: <note>" """
+        was = ideas.status_label(event.from_status) if event.from_status else "pitched"
+        who = (event.actor_platform, event.actor_id)
+        name = await self.deps.names.name(*who) if self.deps.names is not None else ""
+        if not name and who == (detail.idea.author_platform, detail.idea.author_id):
+            name = detail.idea.author_name
+        by = name or event.actor_id
+        note = f": {event.note}" if event.note else ""
+        when = f"{event.created_at:%Y-%m-%d %H:%M} UTC"
+        return f"{when} {was} → {ideas.status_label(event.to_status)} by {by}{note}"
 
     async def vote(self, who: Incoming, idea_id: int, *, tried: bool, outcome: str = "") -> Reply:
         voter = ideas.Actor(who.platform, who.user_id, who.user_name)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import ideas
 from bot.delivery import Address, Pipeline
 from bot.messages import OPEN_FORM, SAY, Action, IdeaCard
+from bot.names import Names
 from ideas.similar import Embed
 from retrieval.moments import format_clock
 
@@ -47,6 +48,7 @@ class IdeaDeps:
     embed_model: str = ""
     review: Address | None = None  # the review channel
     questions: Address | None = None  # where design questions are announced
+    names: Names | None = None  # display names for the idea history (who moved it)
 
     @property
     def directory(self) -> ideas.StaffDirectory:

@@ -6,18 +6,21 @@ from bot.core import Core
 from bot.flows.design_questions import QuestionDesk
 from bot.flows.idea_list import IdeaBrowser
 from bot.flows.idea_views import IdeaDeps
-from bot.flows.pitch import PitchFlow
+from bot.flows.pitch import DRAFT_TTL, PitchFlow
 from bot.flows.triage import ReviewDesk
 
 
-def install(core: Core, deps: IdeaDeps) -> ReviewDesk:
+def install(core: Core, deps: IdeaDeps, *, draft_ttl: float = DRAFT_TTL) -> ReviewDesk:
     """Register every idea flow on ``core``; returns the review desk (its retry loop runs in serve)."""
     desk = ReviewDesk(deps)
-    pitch = PitchFlow(deps, core.records, desk.publish)
+    pitch = PitchFlow(deps, core.records, desk.publish, draft_ttl=draft_ttl)
     browser = IdeaBrowser(deps)
     questions = QuestionDesk(deps, pitch)
     core.register(
-        "pitch", pitch.on_pitch, help="Pitch a practice you use: `pitch` (or `pitch form`)."
+        "pitch",
+        pitch.on_pitch,
+        help="Pitch a practice you use: `pitch` (or `pitch form`).",
+        pausable=pitch.pausable(),
     )
     core.register(
         "ideas",

@@ -13,11 +13,13 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import ideas
 from bot import intents
 from bot.core import Turn
+from bot.core.interruptions import Pausable
 from bot.delivery import Address
 from bot.flows.idea_views import NEXT_STEPS, IdeaDeps, clip, idea_card
 from bot.flows.pitch_form import check_pitch, pitch_answers, pitch_form, pitch_form_reply
@@ -27,13 +29,19 @@ from bot.records import StateStore, UserState
 from ideas import usecases as do
 from ideas.pitch import DraftView
 from ideas.similar import idea_text
+from retrieval.matching import COVER_BAR
 from retrieval.moments import format_clock
 from staffroom_errors import StaffroomError
+from store import utcnow
 
 log = logging.getLogger(__name__)
 
 FLOW = "pitch"
-CONTROL = {"back", "skip", "cancel", "submit", "restart", "start over", "new", "form", "stop"}
+CONTROL = {
+    "back", "skip", "cancel", "submit", "restart", "start over", "new", "form", "stop",
+    "continue", "resume",
+}  # fmt: skip
+DRAFT_TTL = 7 * 86400.0  # seconds: the default of STAFFROOM_DRAFT_TTL
 MOVED_TO_DM = "I've sent you a direct message: let's pitch your idea there, one question at a time."
 HOW = "Type your answer, or `back`, `skip` (optional questions), `cancel`."
 Publish = Callable[[int], Awaitable[object]]
@@ -42,8 +50,44 @@ Publish = Callable[[int], Awaitable[object]]
 class PitchFlow:
     """The pitch conversation, the pitch form, and linking pitches to design questions."""
 
-    def __init__(self, deps: IdeaDeps, states: StateStore, publish: Publish) -> None:
+    def __init__(
+        self,
+        deps: IdeaDeps,
+        states: StateStore,
+        publish: Publish,
+        *,
+        draft_ttl: float = DRAFT_TTL,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.deps, self._states, self._publish = deps, states, publish
+        self.draft_ttl, self.clock = draft_ttl, clock
+
+    def pausable(self) -> Pausable:
+        """How the core sets a waiting pitch aside (questions and commands typed meanwhile)."""
+        return Pausable(self.saved_note, self.stale_note)
+
+    async def saved_note(self, who: Incoming) -> str:
+        """ "Your pitch is saved at step 2 of 6 — reply *continue* or *cancel*." """
+        view = await self.deps.db.run(do.draft_of, _actor(who))
+        if view is None:
+            return ""
+        where = f"at step {view.number} of {view.total}" if view.step else "and ready to submit"
+        return f"Your pitch is saved {where} — reply *continue* or *cancel*."
+
+    async def stale_note(self, who: Incoming) -> str | None:
+        """What to say once about a draft idle longer than the TTL; None when it is fresh."""
+        view = await self.deps.db.run(do.draft_of, _actor(who))
+        if view is None or view.updated_at is None:
+            return None
+        idle = (self.clock() - _aware(view.updated_at)).total_seconds()
+        if idle <= self.draft_ttl:
+            return None
+        title = view.answers.get("title")
+        called = f" “{clip(str(title))}”" if title else ""
+        return (
+            f"You left a pitch{called} unfinished {_ago(idle)} ago, so I've set it aside (it is "
+            "kept). Reply *continue* to pick it up, or *cancel* to discard it."
+        )
 
     # --- the conversation ----------------------------------------------------------------
 
@@ -52,7 +96,7 @@ class PitchFlow:
         command = _command(intents.normalize(who.text))
         if command is None:
             return await self._answer(turn) if in_flow else None
-        if command in ("", "resume"):
+        if command in ("", "resume", "continue"):
             return await self.resume(who)
         if command in ("new", "restart", "start over"):
             return await self.start(who, None)
@@ -84,7 +128,7 @@ class PitchFlow:
 
     async def resume(self, who: Incoming) -> list[Reply]:
         """Pick the user's draft up where it stopped (or start one)."""
-        view = await self.deps.db.run(do.draft_of, _actor(who))
+        view = await self.deps.db.run(do.resume_pitch, _actor(who))
         if view is None:
             return await self.start(who, None)
         await self._enter(who)
@@ -241,9 +285,10 @@ class PitchFlow:
             return []
         if not response.good_match:
             return []
-        return [
+        return [  # only sessions above the calibrated "covers" bar (retrieval.matching)
             {"session_id": r.session.session_id, "title": r.session.title, "start": r.best.start}
             for r in response.results[:2]
+            if r.score >= COVER_BAR
         ]
 
     async def _similar(self, title: str, practice: str) -> tuple[IdeaCard, ...]:
@@ -312,6 +357,19 @@ def _command(text: str) -> str | None:
     if low in CONTROL - {"new", "form"}:
         return low
     return None
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _ago(seconds: float) -> str:
+    """ "9 days", "3 hours", "45 minutes": how long a draft waited, roughly."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{int(seconds)} seconds"
 
 
 def _covers(related: Mapping[str, Any]) -> str:

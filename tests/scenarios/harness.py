@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
 
 from bot.core import Core
 from bot.delivery import Address, Delivered, MessageRef
@@ -15,7 +18,7 @@ from bot.records import SqlRecords
 from ideas import Roles
 from retrieval.answer import Citation
 from retrieval.embedder import FakeEmbedder
-from store import Database
+from store import Database, PitchDraft
 from store.runner import Runner
 from tests.bot.fakes import FakeRetriever
 from tests.scenarios.scripts import Script
@@ -76,6 +79,7 @@ def idea_world(database: Database, retriever: FakeRetriever | None = None) -> Wo
         embed_model=embedder.name,
         review=REVIEW,
         questions=QUESTIONS,
+        names=core.names,
     )
     return World(core, install(core, deps), courier, database)
 
@@ -87,9 +91,21 @@ def dm(user: str, text: str, *, name: str = "") -> Incoming:
     )
 
 
-async def play(core: Core, script: Script) -> None:
+def age_drafts(database: Database, seconds: float) -> None:
+    """Every pitch draft's last answer moved ``seconds`` back (a script step's ``idle``)."""
+    if not seconds:
+        return
+    with database.session() as s:
+        for draft in s.scalars(sa.select(PitchDraft)):
+            draft.updated_at = draft.updated_at - timedelta(seconds=seconds)
+
+
+async def play(core: Core, script: Script, database: Database | None = None) -> None:
     """Each step's replies must contain every ``expect`` and no ``absent`` text."""
     for n, step in enumerate(script, 1):
+        if step.idle:
+            assert database is not None, "a script with idle steps needs the database"
+            age_drafts(database, step.idle)
         replies = await core.handle(dm(step.user, step.text))
         said = "\n".join(r.text for r in replies)
         for text in step.expect:

@@ -13,6 +13,8 @@ FORMAT
     expect  substrings that must ALL appear in the text of the replies to this message
             (``Reply.text`` joined with newlines; plain words only, nothing a renderer escapes).
     absent  substrings that must NOT appear in those replies.
+    idle    seconds every pitch draft has been left before this message (a replayer moves
+            the drafts' last-answer time back with ``tests.scenarios.harness.age_drafts``).
 
     The replayer's world: a retriever answering every search with the canned sessions of
     tests/bot/fakes.py (so "“Exit Tickets That Drive Tomorrow's Lesson” covers this at 12:30"),
@@ -33,6 +35,7 @@ class Say:
     text: str
     expect: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+    idle: float = 0.0
 
 
 Script = tuple[Say, ...]
@@ -113,6 +116,54 @@ SCRIPTS: dict[str, Script] = {
         Say("colleague", "idea 1 try", ("already",)),
         Say("colleague", "idea 1 tried Worked with my 3rd period", ("tried in 1 classroom",)),
         Say("teacher", "idea 1", ("Tried in 1 classroom", "Worked with my 3rd period")),
+    ),
+    # Issue 12: a question or another command at a pitch step is answered, never saved as
+    # the answer; the pitch waits at its step until "continue" (or "cancel").
+    "pitch_interrupted_by_questions_and_commands": (
+        Say("teacher", "I have an idea", ("Question 1 of 6",)),
+        Say(
+            "teacher",
+            "how do I run exit tickets with 32 kids?",
+            ("Start with", "Your pitch is saved at step 1 of 6", "*continue*"),
+            ("Question 2",),
+        ),
+        Say("teacher", "continue", ("Welcome back", "Question 1 of 6")),
+        Say("teacher", "Question of the day on the door", ("Question 2 of 6",)),
+        Say(
+            "teacher",
+            "wait, is there already a session on greeting kids at the door?",
+            ("Start with", "saved at step 2 of 6"),
+        ),
+        Say("teacher", "continue", ("Question 2 of 6",)),
+        Say("teacher", "ideas mine", ("none yet", "saved at step 2 of 6")),
+        Say("teacher", "continue", ("Question 2 of 6",)),
+        Say("teacher", "help", ("pitch", "saved at step 2 of 6")),
+        Say("teacher", "continue", ("Question 2 of 6",)),
+        Say(
+            "teacher",
+            "Every morning I write a question like 'what made you smile?' on the door",
+            ("Question 3 of 6",),
+            ("saved at step",),
+        ),
+        Say("teacher", "feedback good", ("marked helpful", "saved at step 3 of 6")),
+        Say("teacher", "cancel", ("Pitch cancelled",)),
+        Say("teacher", "ideas mine", ("none yet",), ("saved at step",)),
+    ),
+    "pitch_left_too_long_is_set_aside_once": (
+        Say("teacher", "pitch", ("Question 1 of 6",)),
+        Say("teacher", "Hallway greetings", ("Question 2 of 6",)),
+        Say(
+            "teacher",
+            "exit tickets with 32 kids",
+            ("unfinished 8 days ago", "“Hallway greetings”", "set it aside", "Start with"),
+            ("Question 3",),
+            idle=8 * 86400,
+        ),
+        Say(
+            "teacher", "exit tickets for 1st graders", ("Start with",), ("unfinished", "Question 3")
+        ),
+        Say("teacher", "continue", ("Welcome back", "Question 2 of 6")),
+        Say("teacher", "We greet every student by name at the door.", ("Question 3 of 6",)),
     ),
     "keywords_that_are_questions": (
         Say("teacher", "ideas for warm-ups", ("Start with",)),

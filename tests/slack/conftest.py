@@ -203,5 +203,6 @@ def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
         embed_model=embedder.name,
         review=Address("slack", REVIEW_CHANNEL),
         questions=Address("slack", QUESTIONS_CHANNEL),
+        names=core.names,
     )
     return install(core, deps)

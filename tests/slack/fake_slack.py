@@ -37,7 +37,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> member ids
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by file id
-    timezones: dict[str, str] = field(default_factory=dict)  # user id -> users.info tz
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info: id -> names, tz
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -110,14 +110,15 @@ class FakeSlack:
                 "ok": True,
                 "url": str(self.server.make_url("/socket")).replace("http", "ws", 1),
             }
-        if method == "users.info":
-            user = str(params.get("user", ""))
-            return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "")}}
         if method == "usergroups.users.list":
             members = self.usergroups.get(str(params.get("usergroup", "")))
             if members is None:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": list(members)}
+        if method == "users.info":
+            # Every user who writes exists; only those in ``users`` have names.
+            user = self.users.get(str(params.get("user", "")), {})
+            return {"ok": True, "user": {"id": params.get("user"), **user}}
         if method in ("views.open", "views.update", "views.publish"):
             return {"ok": True, "view": {"id": params.get("view_id") or "V1", "hash": "h1"}}
         if method == "files.getUploadURLExternal":  # step 1 of files_upload_v2

@@ -6,6 +6,7 @@ import itertools
 import json
 from typing import Any
 
+from tests.bot.fakes import wait_for_status
 from tests.slack.conftest import Staffroom
 from tests.slack.fake_slack import Call, FakeSlack
 
@@ -44,6 +45,8 @@ async def dm(staffroom: Staffroom, fake: FakeSlack, user: str, text: str) -> lis
     sent = await staffroom.event(event, event_id=f"Ev{ts}")
     assert sent.status == 200
     await fake.wait_for(lambda f: len(replies_in(f, channel)) > before)
+    if staffroom.components.database is not None:  # every reply posted, not just the first
+        await wait_for_status(staffroom.components.database, f"slack:Ev{ts}", "done")
     return replies_in(fake, channel)[before:]
 
 

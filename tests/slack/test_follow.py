@@ -44,7 +44,7 @@ async def test_try_check_in_reflect_share_and_counts(
 ):
     staffroom = await start_server(db_url, with_ideas=True)
     follow = with_follow(staffroom, k=3)
-    fake_slack.timezones["U1"] = "Europe/Paris"
+    fake_slack.users["U1"] = {"tz": "Europe/Paris"}
     for n, user in enumerate(("U1", "U2", "U3")):
         checkin = await _check_in(staffroom, fake_slack, user, follow, scheduler_task)
         assert checkin.params["channel"] == user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scenarios.harness import age_drafts
 from tests.scenarios.scripts import SCRIPTS
 from tests.slack.conftest import COLLEAGUE, STAFF, TEACHER
 from tests.slack.ideas_helpers import dm
@@ -15,6 +16,7 @@ USERS = {"teacher": TEACHER, "colleague": COLLEAGUE, "staff": STAFF}
 async def test_script_over_slack_dms(name, start_server, sqlite_url, fake_slack):
     staffroom = await start_server(sqlite_url, with_ideas=True)
     for n, step in enumerate(SCRIPTS[name], 1):
+        age_drafts(staffroom.components.database, step.idle)
         replies = await dm(staffroom, fake_slack, USERS[step.user], step.text)
         said = "\n".join(c.params.get("text", "") for c in replies)
         for text in step.expect:

@@ -37,4 +37,6 @@ def test_manifest_matches_the_code():
     assert {"channels:history", "groups:history"} <= scopes
     # members of STAFFROOM_STAFF_USERGROUP are staff (usergroups.users.list)
     assert "usergroups:read" in scopes
+    # idea authors and reviewers by their display names (users.info)
+    assert "users:read" in scopes
     assert features["app_home"]["home_tab_enabled"] is True

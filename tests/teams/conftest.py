@@ -270,5 +270,6 @@ def install_idea_flows(core: Core, database: Database) -> ReviewDesk:
         embed_model=embedder.name,
         review=Address("teams", REVIEW),
         questions=Address("teams", QUESTIONS),
+        names=core.names,
     )
     return install(core, deps)

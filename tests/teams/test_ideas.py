@@ -7,6 +7,7 @@ import pytest
 
 from bot.delivery import Address
 from bot.messages import Reply
+from tests.scenarios.harness import age_drafts
 from tests.scenarios.scripts import SCRIPTS
 from tests.teams.conftest import CHANNEL, PEOPLE, REVIEW, channel_mention
 from tests.teams.ideas_helpers import button, card_text, chat, click, in_conversation, said
@@ -25,6 +26,7 @@ PITCH = {
 async def test_script_over_teams_personal_chats(name, start_teams, sqlite_url):
     teams = await start_teams(sqlite_url, with_ideas=True)
     for n, step in enumerate(SCRIPTS[name], 1):
+        age_drafts(teams.components.database, step.idle)
         text = said(await chat(teams, step.user, step.text))
         for expected in step.expect:
             assert expected in text, f"step {n} ({step.text[:30]!r}): {expected!r} not in {text!r}"
