@@ -11,7 +11,7 @@ row posted, 0 twice = none posted more than once), and the pipeline's sweep ran 
 With ``--restart-cluster`` PostgreSQL is restarted (``pg_ctlcluster``) while replica B sends.
 
 Then the idle cost: one scheduler polling an empty schedule as ``staffroom serve`` does
-(``STAFFROOM_CHECKIN_POLL_SECONDS``, default 30), SQL statements counted for ``--idle`` seconds.
+(every 30 s, waking early for the next due row), SQL statements counted for ``--idle`` seconds.
 
     PYTHONPATH=. .venv/bin/python bench/checkins.py [--checkins 300] [--idle 120]
     PYTHONPATH=. .venv/bin/python bench/checkins.py --idle 0 --restart-cluster bench \

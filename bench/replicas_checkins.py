@@ -11,9 +11,8 @@ from collections import Counter
 from typing import Any
 
 CHECKIN_AFTER = "3s"  # STAFFROOM_CHECKIN_AFTER for the replicas
-POLL_S = "1"  # STAFFROOM_CHECKIN_POLL_SECONDS
 SESSION = "exit-tickets"  # a session of examples/library
-ENV = {"STAFFROOM_CHECKIN_AFTER": CHECKIN_AFTER, "STAFFROOM_CHECKIN_POLL_SECONDS": POLL_S}
+ENV = {"STAFFROOM_CHECKIN_AFTER": CHECKIN_AFTER}
 
 
 def _checkins(slack: Any, people: set[str]) -> Counter[str]:

@@ -179,12 +179,13 @@ def _follow(
     settings: Settings, core: Core, review: ReviewDesk, slack: SlackFrontEnd | None
 ) -> Follow:
     """*I'll try this*, check-ins, followers and pilots (``bot/follow_wiring.py``)."""
+    from datetime import timedelta
+
     from bot.follow_flow import FollowConfig
     from bot.follow_wiring import install
-    from follow.timing import parse_duration
 
-    config = FollowConfig(parse_duration(settings.checkin_after), settings.timezone,
-                          settings.min_group)  # fmt: skip
+    after = timedelta(seconds=settings.checkin_after)
+    config = FollowConfig(after, settings.timezone, settings.min_group)
     return install(core, core.db, config, review=review, timezone_of=slack_timezones(slack))
 
 

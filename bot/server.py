@@ -287,8 +287,7 @@ async def run(
         loops.append(asyncio.create_task(answer_abandoned(components.core, sweep_seconds)))
         loops.append(asyncio.create_task(insights_upkeep(components)))
         if components.follow is not None:
-            every = settings.checkin_poll_seconds if settings is not None else 30.0
-            loops.append(asyncio.create_task(components.follow.scheduler.forever(every)))
+            loops.append(asyncio.create_task(components.follow.scheduler.forever(30.0)))
         if components.review is not None:
             loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
         await stop.wait()

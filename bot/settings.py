@@ -338,32 +338,10 @@ class Settings(BaseSettings):
         description="When the weekly digest is due, in STAFFROOM_TIMEZONE: a weekday and a time.",
     )
 
-    # --- follow-through (I'll try this, check-ins) ----------------------------------------
-    checkin_after: str = Field(
-        "7d",
-        description="How long after *I'll try this* the check-in comes: 45s, 10m, 2h, 7d, 2w. "
-        "A day or more lands on a school day's morning in the teacher's time zone.",
-    )
-    checkin_poll_seconds: float = Field(
-        30.0,
-        description="How often each replica looks for due check-ins at most (it also wakes when "
-        "one falls due).",
-        gt=0,
-    )
+    checkin_after: float = Field(7 * 86400.0, gt=0, description="How long after *I'll try this* "
+                                 "the check-in comes: 45s, 2h, 7d (a day or more: a school-day morning).")  # fmt: skip
 
-    @field_validator("checkin_after")
-    @classmethod
-    def _checkin_duration(cls, value: str) -> str:
-        from follow.timing import parse_duration as checkin_duration
-        from staffroom_errors import ConfigError
-
-        try:
-            checkin_duration(value)
-        except ConfigError as err:
-            raise ValueError(f"{err.message} {err.hint}") from err
-        return value
-
-    @field_validator("context_idle", "draft_ttl", mode="before")
+    @field_validator("context_idle", "draft_ttl", "checkin_after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

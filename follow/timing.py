@@ -1,28 +1,12 @@
-"""When a check-in is due: a delay such as ``7d`` or ``45s``; day-scale delays land on a school
+"""When a check-in is due: a delay (``STAFFROOM_CHECKIN_AFTER``, ``7d`` or ``45s``); day-scale delays land on a school
 day (Monday to Friday) at a morning hour in the teacher's time zone."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from staffroom_errors import ConfigError
-
 MORNING = time(8, 30)  # local time a day-scale check-in arrives
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``45s``, ``10m``, ``2h``, ``7d``, ``2w`` (a bare number is seconds)."""
-    found = _DURATION.match(str(text))
-    if found is None or float(found.group(1)) <= 0:
-        raise ConfigError(
-            f"{text!r} is not a duration.",
-            hint="Use a number and a unit: 45s, 10m, 2h, 7d or 2w.",
-        )
-    return timedelta(seconds=float(found.group(1)) * _UNITS[(found.group(2) or "s").lower()])
 
 
 def zone(name: str, default: str = "UTC") -> ZoneInfo:

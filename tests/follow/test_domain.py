@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from follow import people, pilots, schedule, tries
-from follow.timing import due_after, parse_duration, zone
-from staffroom_errors import ConfigError, InputError
+from follow.timing import due_after, zone
+from staffroom_errors import InputError
 from store import Database, FollowMessage, Vote
 from tests.ideas.helpers import make_idea
 
@@ -22,12 +22,7 @@ def _take(s, owner="r1", now=NOW, delay=DAY):
     return schedule.take_due(s, owner, lease=timedelta(seconds=60), delay=delay, now=now)
 
 
-def test_durations_and_school_mornings():
-    assert parse_duration("45s") == timedelta(seconds=45)
-    assert parse_duration("7d") == timedelta(days=7)
-    assert parse_duration("2h") == timedelta(hours=2)
-    with pytest.raises(ConfigError):
-        parse_duration("soon")
+def test_school_mornings():
     # 1 day after a Friday afternoon is Saturday: the check-in waits for Monday morning, local.
     due = due_after(NOW, timedelta(days=1), zone("America/Chicago"))
     local = due.astimezone(zone("America/Chicago"))
