@@ -25,6 +25,7 @@ from ideas.engagement import (
     vote_try,
 )
 from ideas.pitch import DraftView, PitchDraftService, flatten_answers
+from ideas.publishing import Person, Provenance, provenance, record_publication
 from ideas.questions import close_question, get_design_question, open_question
 from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import (
@@ -256,6 +257,19 @@ def record_review_post(s: Session, idea_id: int, channel: str, ref: str, error: 
         mark_review_posted(s, idea_id, channel=channel, ref=ref)
         return 0
     return mark_review_failed(s, idea_id, error)
+
+
+# --- publishing to the library ------------------------------------------------------------
+
+
+def publication_of(s: Session, idea_id: int) -> Provenance:
+    """An adopted idea as its library session tells it (refused unless adopted)."""
+    return provenance(s, idea_id)
+
+
+def record_published(s: Session, who: Actor, idea_id: int, note: str) -> list[Person]:
+    """The publication in the idea's audit trail; who to tell about it."""
+    return record_publication(s, who, idea_id, note)
 
 
 # --- design questions -----------------------------------------------------------------------
