@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import ideas
 from bot.core import Turn
@@ -17,6 +18,9 @@ from bot.flows.idea_views import (
 from bot.forms import FormSpec, Values
 from bot.messages import SAY, Action, Form, FormField, Incoming, Reply
 from ideas import usecases as do
+
+if TYPE_CHECKING:
+    from store import IdeaEvent
 
 LIST_LIMIT = 20
 STATUS_WORDS: dict[str, ideas.Status] = {
@@ -103,11 +107,7 @@ class IdeaBrowser:
         staff = await self.deps.directory.is_staff(who.platform, who.user_id)
         detail, question = await self.deps.db.run(do.detail, idea_id)
         idea = detail.idea
-        history = [
-            f"{e.created_at:%Y-%m-%d} {ideas.status_label(e.from_status) if e.from_status else 'pitched'}"
-            f" → {ideas.status_label(e.to_status)}" + (f": {e.note}" if e.note else "")
-            for e in detail.events
-        ]
+        history = [_event_line(e) for e in detail.events]
         history += [f"💬 {c.author_name or c.author_id}: {c.text}" for c in detail.comments]
         history += [f"✅ Tried it: {o}" for o in detail.outcomes]
         card = idea_card(idea, detail.counts, question=question, full=True, history=history)
@@ -160,3 +160,13 @@ def _check_outcome(values: Values) -> dict[str, str]:
     if len((values.get("outcome") or "").strip()) > OUTCOME_MAX:
         return {"outcome": f"Please keep it under {OUTCOME_MAX:,} characters."}
     return {}
+
+
+def _event_line(e: IdeaEvent) -> str:
+    """One audit row: a status move, or a note that kept the status (a publication)."""
+    if e.from_status == e.to_status:
+        return f"{e.created_at:%Y-%m-%d} 📚 {e.note}"
+    was = ideas.status_label(e.from_status) if e.from_status else "pitched"
+    return f"{e.created_at:%Y-%m-%d} {was} → {ideas.status_label(e.to_status)}" + (
+        f": {e.note}" if e.note else ""
+    )

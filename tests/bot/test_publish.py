@@ -237,6 +237,10 @@ async def test_chat_publish_is_for_staff_and_reads_files_only_inside_the_library
             in summary.text
         )
         entry = yaml.safe_load(next((library / "field-ideas").glob("*/catalog.yaml")).read_text())
+        await play(
+            world.core,
+            (Say("teacher", "idea 1", ("📚 published to the library: field-ideas/idea-1-",)),),
+        )
         assert entry["sessions"][0]["provenance"]["author"] == ""  # "anonymous"
         form = world.core.form("publish", "1", dm("staff", ""))
         assert not isinstance(form, type(summary)) and form.fields[0].key == "url"
