@@ -181,6 +181,31 @@ def similar_to(
     return [(i, counts[i.id]) for i, _ in found]
 
 
+@dataclass(frozen=True)
+class FieldMatch:
+    """An idea in the field (piloting, scaling, adopted) that matches a question."""
+
+    idea_id: int
+    title: str
+    status: str
+    school: str
+    score: float
+
+
+FIELD_STATUSES = (Status.PILOTING, Status.SCALING, Status.ADOPTED)
+
+
+def field_ideas_for(
+    s: Session, text: str, vector: Vector, embed: Embed, model: str, min_score: float, k: int = 2
+) -> list[FieldMatch]:
+    """Piloting, scaling and adopted ideas scoring at least ``min_score`` on ``text``."""
+    found = similar_ideas(
+        s, text, embed, k=k, min_score=min_score, embed_model=model, statuses=FIELD_STATUSES,
+        vector=np.asarray(vector, dtype=np.float32) if vector is not None else None,
+    )  # fmt: skip
+    return [FieldMatch(i.id, i.title, i.status, i.school, score) for i, score in found]
+
+
 # --- votes, comments ----------------------------------------------------------------------
 
 

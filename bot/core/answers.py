@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAST_QUESTION = "last_question_id"
+# Adds to an answer after the search (field ideas under it); must not raise for a bad input.
+AnswerExtra = Callable[[str, "SearchResponse", Reply], Awaitable[Reply]]
 PENDING_MAX = 256  # answers never grounded (a failed post) must not pile up
 
 
@@ -66,6 +68,7 @@ class Answers:
         # A small pool so that 20 questions do not fight over 2 cores.
         self._pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+        self.extras: list[AnswerExtra] = []  # each may add a section to every answer
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -102,7 +105,18 @@ class Answers:
             self._pending[question_id] = (query, response)
             while len(self._pending) > PENDING_MAX:
                 self._pending.popitem(last=False)
-        return ask.reply_for(response, question_id, self._top, notes)
+        return await self._extend(
+            query, response, ask.reply_for(response, question_id, self._top, notes)
+        )
+
+    async def _extend(self, query: str, response: SearchResponse, reply: Reply) -> Reply:
+        """The reply with each extra's section; an extra that fails is logged and left out."""
+        for extra in self.extras:
+            try:
+                reply = await extra(query, response, reply)
+            except Exception:
+                log.exception("answer extra %r failed; the answer goes out without it", extra)
+        return reply
 
     async def ground(
         self, reply: Reply, *, on_delta: Callable[[Reply], Awaitable[object]] | None = None
