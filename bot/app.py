@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.flows.publish import Publisher
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
+    from bot.follow_flow import TimezoneOf
+    from bot.follow_wiring import Follow
     from bot.insights_wiring import Insights
     from bot.metrics import Metrics
     from bot.settings import Settings
@@ -47,6 +49,7 @@ class Components:
     embedder: Embedder | None = None  # the searcher's model (None: a test's retriever alone)
     insights: Insights | None = None  # the /insights pages and serve's insights jobs
     publisher: Publisher | None = None  # adopted ideas into the library (chat and CLI)
+    follow: Follow | None = None  # follow-through: serve runs its check-in scheduler
 
     def warm_up(self) -> None:
         """Load the model, then the index, now: the first question (and /readyz) is not slow."""
@@ -139,6 +142,7 @@ def build(
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     insights = install_insights(settings, core, database, retriever, embedder, idea_deps)
     publisher = _publisher(settings, core, database, idea_deps, embedder)
+    follow = _follow(settings, core, review, slack)
     return Components(
         core=core,
         database=database,
@@ -152,7 +156,37 @@ def build(
         embedder=embedder,
         insights=insights,
         publisher=publisher,
+        follow=follow,
     )
+
+
+def _follow(
+    settings: Settings, core: Core, review: ReviewDesk, slack: SlackFrontEnd | None
+) -> Follow:
+    """*I'll try this*, check-ins, followers and pilots (``bot/follow_wiring.py``)."""
+    from bot.follow_flow import FollowConfig
+    from bot.follow_wiring import install
+    from follow.timing import parse_duration
+
+    config = FollowConfig(parse_duration(settings.checkin_after), settings.timezone,
+                          settings.min_group)  # fmt: skip
+    return install(core, core.db, config, review=review, timezone_of=slack_timezones(slack))
+
+
+def slack_timezones(slack: SlackFrontEnd | None) -> TimezoneOf | None:
+    """A Slack user's time zone from ``users.info`` (needs the users:read scope)."""
+    if slack is None:
+        return None
+    courier = slack.courier
+
+    async def timezone_of(platform: str, user_id: str) -> str:
+        if platform != "slack":
+            return ""
+        found = await courier.call("users.info", read=True, user=user_id)
+        user = (found or {}).get("user") or {}
+        return str(user.get("tz") or "") if isinstance(user, dict) else ""
+
+    return timezone_of
 
 
 def _idea_deps(
@@ -234,7 +268,8 @@ def _publisher(
     """Staff publish adopted ideas as library sessions: `publish 12` in chat, or the CLI."""
     from functools import cache
 
-    from bot.flows.publish import PUBLISH_HELP, PublishDeps, Publisher
+    from bot.flows.publish import PUBLISH_HELP, PublishDeps, Publisher, follow_audience
+    from ideas.publishing import add_audience
 
     @cache
     def model() -> Embedder:
@@ -251,6 +286,7 @@ def _publisher(
             embedder=model,
         )
     )
+    add_audience("followers and pilot members", follow_audience)  # told too, each once
     core.register("publish", publisher.on_publish, help=PUBLISH_HELP)
     core.register_form("publish", publisher.form_spec())
     return publisher

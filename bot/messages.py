@@ -30,6 +30,7 @@ class Incoming:
     event_id: str = ""  # the platform's delivery id, used to drop retries
     message_id: str = ""  # the message's own id (Slack ts): stored with comments, once
     private: bool = False  # only the user sees this conversation (a DM, a personal chat)
+    timezone: str = ""  # the user's IANA time zone when the platform says (Teams localTimezone)
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,31 @@ class Settings(BaseSettings):
         description="When the weekly digest is due, in STAFFROOM_TIMEZONE: a weekday and a time.",
     )
 
+    # --- follow-through (I'll try this, check-ins) ----------------------------------------
+    checkin_after: str = Field(
+        "7d",
+        description="How long after *I'll try this* the check-in comes: 45s, 10m, 2h, 7d, 2w. "
+        "A day or more lands on a school day's morning in the teacher's time zone.",
+    )
+    checkin_poll_seconds: float = Field(
+        30.0,
+        description="How often each replica looks for due check-ins at most (it also wakes when "
+        "one falls due).",
+        gt=0,
+    )
+
+    @field_validator("checkin_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        from follow.timing import parse_duration
+        from staffroom_errors import ConfigError
+
+        try:
+            parse_duration(value)
+        except ConfigError as err:
+            raise ValueError(f"{err.message} {err.hint}") from err
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

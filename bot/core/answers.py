@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAST_QUESTION = "last_question_id"
-# Adds to an answer after the search (field ideas under it); must not raise for a bad input.
-AnswerExtra = Callable[[str, "SearchResponse", Reply], Awaitable[Reply]]
 PENDING_MAX = 256  # answers never grounded (a failed post) must not pile up
+# Adds to an answer (follow-through's *I'll try this* and colleagues' counts); never required.
+Extra = Callable[["Incoming", "SearchResponse", Reply], Awaitable[Reply]]
 
 
 class Retriever(Protocol):
@@ -68,7 +68,11 @@ class Answers:
         # A small pool so that 20 questions do not fight over 2 cores.
         self._pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
-        self.extras: list[AnswerExtra] = []  # each may add a section to every answer
+        self._extras: list[Extra] = []
+
+    def add_extra(self, extra: Extra) -> None:
+        """``extra(incoming, response, reply)`` may add to every answer (a failure is logged)."""
+        self._extras.append(extra)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -105,17 +109,12 @@ class Answers:
             self._pending[question_id] = (query, response)
             while len(self._pending) > PENDING_MAX:
                 self._pending.popitem(last=False)
-        return await self._extend(
-            query, response, ask.reply_for(response, question_id, self._top, notes)
-        )
-
-    async def _extend(self, query: str, response: SearchResponse, reply: Reply) -> Reply:
-        """The reply with each extra's section; an extra that fails is logged and left out."""
-        for extra in self.extras:
+        reply = ask.reply_for(response, question_id, self._top, notes)
+        for extra in self._extras:
             try:
-                reply = await extra(query, response, reply)
+                reply = await extra(incoming, response, reply)
             except Exception:
-                log.exception("answer extra %r failed; the answer goes out without it", extra)
+                log.exception("an answer extra failed for question %s", question_id)
         return reply
 
     async def ground(

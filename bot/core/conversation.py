@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import intents
-from bot.core.answers import LAST_QUESTION, AnswerExtra, Answers, Retriever
+from bot.core.answers import LAST_QUESTION, Answers, Retriever
 from bot.delivery import Pipeline
 from bot.flows.home import Home, UserIdeas, build_home
 from bot.forms import Clicked, Forms, FormSpec, Values
@@ -113,10 +113,6 @@ class Core:
 
     def register_form(self, form_id: str, spec: FormSpec) -> None:
         self.forms.register(form_id, spec)
-
-    def register_answer_extra(self, extra: AnswerExtra) -> None:
-        """Let ``extra`` add to every answer (e.g. colleagues' field ideas under it)."""
-        self.answers.extras.append(extra)
 
     def register_thread_hook(self, hook: ThreadHook) -> None:
         """Offer every reply in a channel thread to ``hook`` (first one that answers wins)."""

@@ -19,6 +19,7 @@ from ingest.field_ideas import session_id
 from retrieval.embedder import BUNDLED_NAME
 
 if TYPE_CHECKING:
+    from bot.messages import Incoming
     from retrieval.types import SearchResponse
     from store.runner import Runner
 
@@ -51,7 +52,7 @@ def with_field_ideas(reply: Reply, found: list[do.FieldMatch]) -> Reply:
 
 
 class FieldIdeas:
-    """The answer extra (``Core.register_answer_extra``) that adds matching field ideas."""
+    """The answer extra (``Answers.add_extra``) that adds matching field ideas."""
 
     def __init__(self, db: Runner, embed: Embed, model: str, *, bar: float | None = None) -> None:
         self.db, self.embed, self.model = db, embed, model
@@ -59,7 +60,8 @@ class FieldIdeas:
             FIELD_IDEA_BAR if model == BUNDLED_NAME else OTHER_MODEL_BAR
         )  # fmt: skip
 
-    async def __call__(self, query: str, response: SearchResponse, reply: Reply) -> Reply:
+    async def __call__(self, incoming: Incoming, response: SearchResponse, reply: Reply) -> Reply:
+        query = response.query
         if reply.kind not in ("answer", "no_match") or not query.strip():
             return reply
         listed = {r.session.session_id for r in response.results[: len(reply.cards)]}

@@ -45,7 +45,7 @@ def install(core: Core, deps: IdeaDeps) -> ReviewDesk:
     for form_id, spec in desk.forms().items():
         core.register_form(form_id, spec)
     if deps.embed is not None:  # colleagues' piloted ideas under answers that match them
-        core.register_answer_extra(FieldIdeas(deps.db, deps.embed, deps.embed_model))
+        core.answers.add_extra(FieldIdeas(deps.db, deps.embed, deps.embed_model))
     core.register_thread_hook(desk.on_thread_reply)
     core.register_thread_hook(questions.on_thread_reply)
     return desk

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 import ideas
 from bot.core import Turn
 from bot.delivery import Address, MessageRef, Pipeline
@@ -28,6 +31,7 @@ from bot.flows.publish_session import PublishRequest, check_url, field_session
 from bot.forms import FormSpec, Values
 from bot.messages import OPEN_FORM, Action, Form, FormField, Incoming, Reply
 from bot.reindex import job
+from follow import pilots
 from ideas import usecases as do
 from ideas.permissions import ASK_ADMIN
 from ideas.publishing import Person, Provenance
@@ -40,6 +44,7 @@ from staffroom_errors import (
     PermissionDenied,
     StaffroomError,
 )
+from store import IdeaFollower, PilotMember
 
 if TYPE_CHECKING:
     from ingest import Progress
@@ -114,7 +119,8 @@ class Publisher:
                                  request.handout, request.credit_author)  # fmt: skip
         source: Provenance = await d.db.run(do.publication_of, request.idea_id)
         await asyncio.to_thread(check_files, request.transcript, request.handout)
-        session = field_session(source, request, who)
+        pilot = await d.db.run(pilots.evidence, request.idea_id)
+        session = field_session(source, request, who, pilot)
         started_by = f"publish idea #{source.idea_id} by {who.name or who.user_id}"
         held = await asyncio.to_thread(
             job.claim, d.database, self.replica, started_by, who.platform
@@ -270,6 +276,17 @@ class Publisher:
                 hint="Copy it into the library (not into field-ideas/) and give its path there.",
             )
         return path
+
+
+def follow_audience(s: Session, idea_id: int) -> list[Person]:
+    """Followers and pilot members of ``idea_id`` (``ideas.publishing.add_audience``)."""
+    people = [
+        *s.execute(sa.select(IdeaFollower.platform, IdeaFollower.user_id)
+                   .where(IdeaFollower.idea_id == idea_id).order_by(IdeaFollower.created_at)),
+        *s.execute(sa.select(PilotMember.platform, PilotMember.user_id)
+                   .where(PilotMember.idea_id == idea_id).order_by(PilotMember.joined_at)),
+    ]  # fmt: skip
+    return [Person(p, u) for p, u in people]
 
 
 def _news(source: Provenance, author: bool) -> Reply:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from follow.pilots import Evidence
 from ideas.publishing import Provenance
 from ideas.records import Actor
 from ingest.field_ideas import FieldSession
@@ -54,8 +55,11 @@ def presenter(source: Provenance, credit: bool) -> str:
     return f"Teachers at {source.school}" if source.school else "Teachers in the district"
 
 
-def field_session(source: Provenance, request: PublishRequest, who: Actor) -> FieldSession:
-    """The folder's contents for ``source`` as ``who`` publishes it now."""
+def field_session(
+    source: Provenance, request: PublishRequest, who: Actor, pilot: Evidence | None = None
+) -> FieldSession:
+    """The folder's contents for ``source`` as ``who`` publishes it now (``pilot``: what its
+    pilot members said)."""
     adopted = source.moved("adopted")
     credit = request.credit_author and bool(source.author)
     practice = " ".join(source.practice.split())
@@ -72,6 +76,9 @@ def field_session(source: Provenance, request: PublishRequest, who: Actor) -> Fi
         "adopted": _day(adopted),
         "tried_in_classrooms": source.tried,
         "would_try": source.will_try,
+        "pilot_members": pilot.members if pilot else 0,
+        "pilot_verdicts": dict(pilot.verdicts) if pilot and pilot.members else {},
+        "pilot_evidence": [url for _, _, url in pilot.links] if pilot else [],
         "published_by": who.name or who.user_id,
         "published_at": utcnow().isoformat(timespec="seconds"),
     }
@@ -79,7 +86,7 @@ def field_session(source: Provenance, request: PublishRequest, who: Actor) -> Fi
         idea_id=source.idea_id,
         title=source.title,
         url=request.url,
-        about=about_page(source, credit),
+        about=about_page(source, credit, pilot),
         presenter=presenter(source, credit),
         date=_day(adopted) or _day(utcnow()),
         grade_bands=source.grade_bands,
@@ -92,7 +99,7 @@ def field_session(source: Provenance, request: PublishRequest, who: Actor) -> Fi
     )
 
 
-def about_page(source: Provenance, credit: bool) -> str:
+def about_page(source: Provenance, credit: bool, pilot: Evidence | None = None) -> str:
     """The session's Markdown page: the practice in the author's words, then its history."""
     who = f" by {source.author}" if credit and source.author else ""
     where = f" at {source.school}" if source.school else ""
@@ -121,8 +128,14 @@ def about_page(source: Provenance, credit: bool) -> str:
     ):
         if text.strip():
             lines += ["", f"## {heading}", "", text.strip()]
-    if source.tried or source.outcomes:
+    members = pilot.members if pilot else 0
+    if source.tried or source.outcomes or members:
         rooms = "classroom" if source.tried == 1 else "classrooms"
         lines += ["", "## From the pilot", "", f"Tried in {source.tried} {rooms}."]
+        if pilot and members:
+            said = ", ".join(f"{n} {v}" for v, n in pilot.verdicts.items() if n)
+            lines.append(f"{members} pilot members" + (f": {said}." if said else "."))
+            lines += [f"- Evidence ({v or 'no verdict'}, {school or 'a school'}): {url}"
+                      for v, school, url in pilot.links]  # fmt: skip
         lines += [f"- “{' '.join(o.split())}”" for o in source.outcomes]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from bot.flows.field_ideas import FIELD_IDEA_BAR, HEADING, FieldIdeas, field_lin
 from bot.messages import FieldIdea, Reply, SessionCard
 from bot.render import blocks, cards, text
 from ideas import usecases as do
-from retrieval.embedder import BUNDLED_NAME
+from retrieval.embedder import BUNDLED_NAME, FakeEmbedder
 from store import Database
 from store.runner import Runner
 from tests.bot.fakes import canned
@@ -111,15 +111,17 @@ async def test_an_idea_already_shown_as_its_library_session_is_not_repeated(sqli
     world = idea_world(sqlite_db)
     try:
         await _piloting(world)
-        extra = world.core.answers.extras[0]
+        extra = FieldIdeas(Runner(sqlite_db), FakeEmbedder().embed_documents, FakeEmbedder().name)
         response = canned(QUESTION, count=1)
         first = response.results[0]
         published = replace(first, session=replace(first.session, session_id="field-idea-1"))
         listed = replace(response, results=(published,))
         reply = Reply(text="x", cards=(SessionCard("Exit tickets"),), kind="answer")
-        assert (await extra(QUESTION, listed, reply)).field_ideas == ()
-        assert (await extra(QUESTION, response, reply)).field_ideas[0].number == 1
-        assert (await extra(QUESTION, response, Reply(text="hi", kind="help"))).field_ideas == ()
+        assert (await extra(dm("teacher", QUESTION), listed, reply)).field_ideas == ()
+        assert (await extra(dm("teacher", QUESTION), response, reply)).field_ideas[0].number == 1
+        assert (
+            await extra(dm("teacher", QUESTION), response, Reply(text="hi", kind="help"))
+        ).field_ideas == ()
     finally:
         world.core.close()
 

@@ -246,3 +246,36 @@ async def test_chat_publish_is_for_staff_and_reads_files_only_inside_the_library
         assert not isinstance(form, type(summary)) and form.fields[0].key == "url"
     finally:
         world.core.close()
+
+
+async def test_followers_and_pilot_members_are_told_and_the_pilot_evidence_is_published(
+    db: Database, library: Path
+):
+    from bot.flows.publish import follow_audience
+    from ideas.publishing import add_audience
+    from store import IdeaFollower, PilotMember
+
+    add_audience("followers and pilot members", follow_audience)  # as bot.app wires it
+    build_index(library, library.parent / "index", FakeEmbedder())
+    world = idea_world(db)
+    try:
+        await _adopted(world, votes=False)
+        with db.session() as s:
+            s.add(IdeaFollower(idea_id=1, platform=PLATFORM, user_id="UFOLLOW"))
+            s.add(PilotMember(idea_id=1, platform=PLATFORM, user_id="UPILOT", school="Eastside HS",
+                              verdict="adopt", evidence_url="https://drive.example/results"))  # fmt: skip
+            s.add(
+                PilotMember(idea_id=1, platform=PLATFORM, user_id=IDS["teacher"], verdict="adapt")
+            )
+        done = await _publisher(world, library).publish(STAFF, PublishRequest(1, URL))
+        assert done.told == 3  # the author (also a pilot member: once), the follower, the pilot
+        told = sorted(a.user_id for a, r in world.courier.sent if r.kind == "published")
+        assert told == sorted([IDS["teacher"], "UFOLLOW", "UPILOT"])
+        folder = next((library / "field-ideas").iterdir())
+        about = (folder / "about.md").read_text()
+        assert "2 pilot members: 1 adopt, 1 adapt." in about
+        assert "Evidence (adopt, Eastside HS): https://drive.example/results" in about
+        [entry] = yaml.safe_load((folder / "catalog.yaml").read_text())["sessions"]
+        assert entry["provenance"]["pilot_evidence"] == ["https://drive.example/results"]
+    finally:
+        world.core.close()

@@ -37,6 +37,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> member ids
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by file id
+    timezones: dict[str, str] = field(default_factory=dict)  # user id -> users.info tz
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -109,6 +110,9 @@ class FakeSlack:
                 "ok": True,
                 "url": str(self.server.make_url("/socket")).replace("http", "ws", 1),
             }
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user, "")}}
         if method == "usergroups.users.list":
             members = self.usergroups.get(str(params.get("usergroup", "")))
             if members is None:
