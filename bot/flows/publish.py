@@ -7,8 +7,9 @@ audience names) through the delivery pipeline, each once (``published:<idea>:<pe
 failed build puts the folder back as it was. Re-publishing replaces the folder in place.
 
 In chat, ``publish 12`` offers the form; ``publish 12 <url> [transcript PATH] [handout PATH]
-[anonymous]`` does it at once. Paths typed in chat are files inside the library folder (e.g. an
-``incoming/`` folder staff copy files into), never elsewhere on the server.
+[anonymous]`` does it at once. Paths typed in chat name files in the library's hidden
+``.incoming/`` folder (staff copy them there; hidden folders are never indexed), never anything
+elsewhere on the server.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from follow import pilots
 from ideas import usecases as do
 from ideas.permissions import ASK_ADMIN
 from ideas.publishing import Person, Provenance
-from ingest.catalog import MANAGED_DIR
 from ingest.field_ideas import FieldSession, Written, check_files, write_folder
 from staffroom_errors import (
     IndexError_,
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+INBOX = ".incoming"  # where staff put files to publish from chat (hidden: never indexed)
 PUBLISH_HELP = "Central staff: `publish 12` turns adopted idea #12 into a library session."
 PROGRESS_SECONDS = 3.0
 _TYPED = re.compile(r"#?(\d+)(?:\s+(\S+))?(.*)", re.S)
@@ -263,17 +264,16 @@ class Publisher:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     def _library_file(self, typed: str, label: str) -> Path | None:
-        """A path typed in chat, as a file inside the library (and outside managed folders)."""
+        """A path typed in chat, as a file in the library's ``.incoming/`` folder."""
         typed = typed.strip()
         if not typed:
             return None
-        root = self.deps.library.resolve()
-        path = (root / typed).resolve()
-        managed = root / MANAGED_DIR
-        if not path.is_relative_to(root) or path.is_relative_to(managed):
+        inbox = (self.deps.library / INBOX).resolve()
+        path = (inbox / typed).resolve()
+        if not path.is_relative_to(inbox):
             raise InputError(
-                f"The {label} must be a file inside the library folder, e.g. incoming/talk.vtt.",
-                hint="Copy it into the library (not into field-ideas/) and give its path there.",
+                f"The {label} must be a file in the library's {INBOX}/ folder, e.g. talk.vtt.",
+                hint=f"Copy it into {INBOX}/ in the library and give its name there.",
             )
         return path
 
@@ -302,7 +302,7 @@ def _offer(idea_id: int) -> Reply:
     typed = f"publish {idea_id} <recording url> [transcript PATH] [handout PATH] [anonymous]"
     return Reply(
         text=f"Publish idea #{idea_id} to the library: fill in the form, or type `{typed}` "
-        "(paths are inside the library folder).",
+        f"(files in the library's {INBOX}/ folder).",
         actions=(
             Action(
                 OPEN_FORM,
@@ -320,10 +320,10 @@ def _offer(idea_id: int) -> Reply:
 def _form(context: str) -> Form:
     fields = (
         FormField("url", "Recording address", "https://video.example/watch/123", max_len=2000),
-        FormField("transcript", "Transcript (optional): a file in the library folder",
-                  "incoming/exit-tickets.vtt", required=False, max_len=500),
-        FormField("handout", "Handout (optional): a file in the library folder",
-                  "incoming/exit-tickets-handout.pdf", required=False, max_len=500),
+        FormField("transcript", f"Transcript (optional): a file in the library's {INBOX}/",
+                  "exit-tickets.vtt", required=False, max_len=500),
+        FormField("handout", f"Handout (optional): a file in the library's {INBOX}/",
+                  "exit-tickets-handout.pdf", required=False, max_len=500),
         FormField("credit", "Name the teacher who pitched it? (yes / no)", "yes",
                   required=False, max_len=3, value="yes"),
     )  # fmt: skip

@@ -28,12 +28,12 @@ SEARCH = "sticky note sorted got it almost not yet"
 
 
 def library(tmp: Path) -> Path:
-    """A one-session library with a transcript waiting in ``incoming/``, indexed."""
+    """A one-session library with a transcript waiting in ``.incoming/``, indexed."""
     lib = tmp / "library"
     (lib / "circles").mkdir(parents=True)
     (lib / "circles" / "notes.md").write_text("# Circles\n\nA talking piece after a conflict.\n")
-    (lib / "incoming").mkdir()
-    (lib / "incoming" / "talk.vtt").write_text(VTT)
+    (lib / ".incoming").mkdir()
+    (lib / ".incoming" / "talk.vtt").write_text(VTT)
     build_index(lib, tmp / "index", FakeEmbedder())
     return lib
 

@@ -39,8 +39,8 @@ def library(tmp_path: Path) -> Path:
     (lib / "circles" / "notes.md").write_text(
         "# Restorative circles\n\nSit in a circle with a talking piece after a conflict.\n"
     )
-    (lib / "incoming").mkdir()
-    (lib / "incoming" / "talk.vtt").write_text(VTT)
+    (lib / ".incoming").mkdir()
+    (lib / ".incoming" / "talk.vtt").write_text(VTT)
     return lib
 
 
@@ -85,7 +85,7 @@ async def test_publish_makes_a_searchable_session_with_history_and_tells_each_on
     try:
         await _adopted(world)
         publisher = _publisher(world, library)
-        request = PublishRequest(1, URL, transcript=library / "incoming" / "talk.vtt")
+        request = PublishRequest(1, URL, transcript=library / ".incoming" / "talk.vtt")
         done = await publisher.publish(STAFF, request)
         assert (done.session_id, done.republished, done.told) == ("field-idea-1", False, 2)
 
@@ -192,7 +192,8 @@ async def test_a_failed_re_index_puts_the_previous_version_back(sqlite_db: Datab
         broken = _publisher(world, library, BrokenEmbedder())
         with pytest.raises(LibraryError) as failed:
             await broken.publish(
-                STAFF, PublishRequest(1, URL + "?v=2", transcript=library / "incoming" / "talk.vtt")
+                STAFF,
+                PublishRequest(1, URL + "?v=2", transcript=library / ".incoming" / "talk.vtt"),
             )
         assert "nothing was published" in failed.value.user_text()
         [folder] = (library / "field-ideas").iterdir()
@@ -220,11 +221,11 @@ async def test_chat_publish_is_for_staff_and_reads_files_only_inside_the_library
                 Say(
                     "staff",
                     f"publish 1 {URL} transcript ../../etc/passwd",
-                    ("inside the library folder",),
+                    ("in the library's .incoming/ folder",),
                 ),
                 Say(
                     "staff",
-                    f"publish 1 {URL} transcript incoming/talk.vtt anonymous",
+                    f"publish 1 {URL} transcript talk.vtt anonymous",
                     ("progress",),
                 ),
             ),

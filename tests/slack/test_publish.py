@@ -19,7 +19,7 @@ async def test_publish_from_a_slack_dm(start_server, sqlite_url, fake_slack, tmp
     refused = await dm(staffroom, fake_slack, TEACHER, f"publish 1 {URL}")
     assert "Only central staff can publish ideas" in refused[0].params["text"]
 
-    await dm(staffroom, fake_slack, STAFF, f"publish 1 {URL} transcript incoming/talk.vtt")
+    await dm(staffroom, fake_slack, STAFF, f"publish 1 {URL} transcript talk.vtt")
     await publisher.settle()
     [*_, last] = fake_slack.of("chat.update")
     assert "is published to the library as session field-idea-1" in last.params["text"]

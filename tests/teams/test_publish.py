@@ -15,7 +15,7 @@ async def test_publish_from_a_teams_chat(start_teams, sqlite_url, connector, tmp
         await chat(teams, step.user, step.text)
     assert "Only central staff" in said(await chat(teams, "colleague", f"publish 1 {URL}"))
 
-    await chat(teams, "staff", f"publish 1 {URL} transcript incoming/talk.vtt")
+    await chat(teams, "staff", f"publish 1 {URL} transcript talk.vtt")
     await publisher.settle()
     await teams.front.settle()
     assert top_session(lib) == "field-idea-1"
