@@ -9,6 +9,7 @@ import yaml
 
 import ideas
 from bot.flows.publish import PublishDeps, Publisher, PublishRequest
+from bot.messages import Form, Reply
 from ingest import build_index
 from retrieval.embedder import FakeEmbedder
 from retrieval.search import Searcher
@@ -244,7 +245,20 @@ async def test_chat_publish_is_for_staff_and_reads_files_only_inside_the_library
         )
         assert entry["sessions"][0]["provenance"]["author"] == ""  # "anonymous"
         form = world.core.form("publish", "1", dm("staff", ""))
-        assert not isinstance(form, type(summary)) and form.fields[0].key == "url"
+        assert isinstance(form, Form) and [f.key for f in form.fields][:2] == ["url", "transcript"]
+        refused = world.core.form("publish", "1", dm("teacher", ""))
+        assert isinstance(refused, Reply) and "Only central staff" in refused.text
+        assert world.core.check_form("publish", {"url": "video please"}) == {
+            "url": "A full web address, like https://video.example/watch/123."
+        }
+        values = {"url": URL + "?v=3", "transcript": "", "handout": "", "credit": "yes"}
+        await world.core.submit_form(dm("staff", ""), "publish", "1", values)
+        await publisher.settle()
+        assert "is updated in the library" in world.courier.updated[-1][1].text
+        entry = yaml.safe_load(next((library / "field-ideas").glob("*/catalog.yaml")).read_text())
+        [session] = entry["sessions"]
+        assert session["recording_url"] == URL + "?v=3"
+        assert session["provenance"]["author"] == "teacher"  # credited this time
     finally:
         world.core.close()
 
