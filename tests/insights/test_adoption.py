@@ -88,3 +88,22 @@ async def test_the_adoption_page_shows_the_figures_and_hides_small_groups(
     assert f"fewer than {K}" in body and 'role="img"' in body
     for person in ("UEP0", "ULT0", "ULIN0"):
         assert person not in body  # counts only
+
+
+def test_a_publication_is_not_a_move_in_the_funnel(db: Database) -> None:
+    import ideas
+    from ideas.publishing import record_publication
+    from insights.funnel import funnel
+
+    staff = ideas.Actor("slack", "USTAFF")
+    with db.session() as s:
+        for n in range(K):
+            answers = {"title": f"Idea {n}", "practice": "p", "problem": "p", "evidence": "e"}
+            idea = ideas.submit_idea(s, answers, author=ideas.Actor("slack", f"U{n}"))
+            for action in ("start_review", "pilot", "scale", "adopt"):
+                ideas.transition(s, idea.id, action, actor=staff)
+            record_publication(s, staff, idea.id, "field-ideas/x (https://v.example/1)")
+        page = funnel(s, K)
+    adopted = next(d for d in page.days if d.status == "adopted")
+    assert adopted.median_days is None and adopted.ideas == Cell(0)  # no finished stay there
+    assert page.month_totals[-1] == Cell(K)
