@@ -179,9 +179,11 @@ class Publisher:
             sent = await self.deps.delivery.deliver(
                 Address.direct(person.platform, person.user_id), reply, key=key
             )
-            if sent.ok and not sent.repeated:
+            if sent.repeated:  # told (or queued) by an earlier publication: never twice
+                continue
+            if sent.ok:
                 told += 1
-            elif not sent.ok:
+            else:
                 queued += 1
                 log.warning("publication of idea %s not delivered to %s:%s yet: %s",
                             source.idea_id, person.platform, person.user_id, sent.error)  # fmt: skip
