@@ -94,3 +94,32 @@ def test_managed_catalogs_join_the_library_catalog(tmp_path: Path) -> None:
     (folder / "catalog.yaml").write_text("sessions:\n  - id: a\n")
     with pytest.raises(LibraryError, match="the session id 'a' is used twice"):
         load_catalog(tmp_path)
+
+
+async def test_news_the_shell_could_not_send_goes_out_with_the_servers_next_sweep(
+    shell: Path, capsys
+) -> None:
+    import asyncio
+
+    from bot.core import Core
+    from bot.records import SqlRecords
+    from store.runner import Runner
+    from tests.bot.fakes import Clock, FakeRetriever, RecordingCourier
+
+    assert await asyncio.to_thread(main, ["ideas", "publish", "1", "--url", URL]) == 0  # a shell
+    assert "(1 more when the server can reach them)" in capsys.readouterr().out
+    db = Database.from_url(f"sqlite:///{(shell / 'cli.db').as_posix()}")
+    clock = Clock()
+    server = Core(FakeRetriever(), SqlRecords(db, clock=clock), db=Runner(db))
+    courier = RecordingCourier()
+    server.delivery.register("slack", courier)
+    try:
+        clock.advance(120)  # past the shell's claim lease
+        assert await server.delivery.recover() == 1
+        assert await server.delivery.recover() == 0
+        [(to, news)] = courier.sent
+        assert (to.platform, to.user_id) == ("slack", "UTEACH")
+        assert news.text.startswith("📚 Your idea #1 “Exit tickets on sticky notes”")
+    finally:
+        server.close()
+        db.dispose()
