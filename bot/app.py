@@ -251,6 +251,7 @@ def _reindex_flow(
             library=settings.library,
             index_dir=settings.index_dir,
             embedder=model,
+            keep_versions=settings.index_keep_versions,
         )
     )
     core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
@@ -284,6 +285,7 @@ def _publisher(
             library=settings.library,
             index_dir=settings.index_dir,
             embedder=model,
+            keep_versions=settings.index_keep_versions,
         )
     )
     add_audience("followers and pilot members", follow_audience)  # told too, each once

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 JSON_TOP = 10
 TEXT_TOP = 3
+REPLACE_HELP = "index a different folder than the live index's, replacing the whole library"
 
 
 def _embedder(settings: Settings) -> Embedder:
@@ -64,11 +65,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             raise _busy(held.text())
         with ProgressBar(console) as on_progress:
             outcome = job.execute(database, held, library, settings.index_dir, embedder,
-                                  on_progress, full=args.full, raising=True)  # fmt: skip
+                                  on_progress, full=args.full, raising=True, replace=args.replace,
+                                  keep_versions=settings.index_keep_versions)  # fmt: skip
     finally:
         database.dispose()
     assert outcome.summary is not None  # execute raised otherwise
     print_summary(console, outcome.summary)
+    if outcome.summary.failed and not args.allow_failures:
+        failed = len(outcome.summary.failed)
+        console.print(f"{failed} file(s) failed: exit status 1 (--allow-failures accepts that)")
+        return 1
     return 0
 
 
@@ -172,6 +178,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from bot.commands import flags
     from bot.reindex import job
     from bot.reindex.watch import open_database
+    from ingest.versions import partial_problems
     from retrieval.snapshot import IndexRoot
     from staffroom_errors import IndexError_
 
@@ -191,6 +198,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"{key:<14} {value}")
     for line in flags.status_lines(settings.index_dir):
         print(line)
+    for path, problem in partial_problems(settings.index_dir):
+        print(f"partial        {path}: {problem}")
     try:
         database = open_database(settings)
     except StaffroomError as err:  # the index is still worth showing
@@ -225,9 +234,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     library = Path(args.path) if args.path else settings.library
     embedder = _embedder(settings)
     if args.watch:
-        return run_cli(settings, library, embedder, watching=True, interval=args.interval)
+        return run_cli(settings, library, embedder, watching=True, interval=args.interval,
+                       replace=args.replace)  # fmt: skip
     with ProgressBar(Console(stderr=True)) as on_progress:
-        return run_cli(settings, library, embedder, full=args.full, progress=on_progress)
+        return run_cli(settings, library, embedder, full=args.full, progress=on_progress,
+                       replace=args.replace)  # fmt: skip
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -256,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", nargs="?", help="library folder (default: STAFFROOM_LIBRARY)")
     p.add_argument("--full", action="store_true", help="re-read every file")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
+    p.add_argument(
+        "--allow-failures", action="store_true", help="exit 0 even when some files failed"
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", parents=[common], help="ask the library a question")
@@ -288,14 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=30.0, help="seconds between checks when watching"
     )
     p.add_argument("--full", action="store_true", help="re-read every file (not with --watch)")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("serve", parents=[common], help="run the Slack/Teams server")
     p.set_defaults(func=cmd_serve)
 
-    from bot.commands import flags, ideas, insights, privacy, teams
+    from bot.commands import flags, ideas, index, insights, privacy, teams
 
-    for area in (flags, ideas, insights, privacy, teams):
+    for area in (flags, ideas, index, insights, privacy, teams):
         area.add(sub, common)
     return parser
 

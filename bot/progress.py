@@ -52,11 +52,14 @@ def print_summary(console: Any, summary: Any) -> None:
         f"added {len(summary.added)} · changed {len(summary.changed)} · "
         f"unchanged {len(summary.unchanged)} · removed {len(summary.removed)} · "
         f"failed {len(summary.failed)} · {summary.sessions} sessions · {summary.chunks} chunks "
-        f"({summary.embedded} embedded) · {summary.seconds:.1f}s"
+        f"({summary.embedded} embedded, {summary.cache_hits} from the cache) · "
+        f"{summary.seconds:.1f}s"
     )
     console.print(line)
     for path, reason in summary.failed:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
+        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False)
+    for path, problem in summary.partial:
+        console.print(f"[yellow]partial[/] {escape(path)}: {escape(problem)}", highlight=False)
     for warning in getattr(summary, "warnings", ()):
         console.print(f"[yellow]note[/] {warning}")
     flagged = getattr(summary, "flagged", ())

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     embed_device: Device = Field(
         "auto", description="Device for embeddings: auto (GPU when present), cpu, cuda, mps."
     )
+    index_keep_versions: int = Field(
+        5,
+        ge=1,
+        description="Index versions kept for `staffroom index rollback` (the live one always is).",
+    )
     match_threshold: float | None = Field(
         None,
         description="Override the calibrated 'no good match' threshold (0-1). Empty = calibrated.",

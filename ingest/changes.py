@@ -27,6 +27,13 @@ class FileState:
     error: str = ""
     chunks: list[Chunk] = field(default_factory=list)
 
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What was skipped in a file read in part: by its loader now, or as recorded last time."""
+        if self.parsed is not None:
+            return self.parsed.problems
+        return self.entry.problems if self.entry is not None else ()
+
 
 def classify(
     found: Sequence[LibraryFile],

@@ -106,6 +106,11 @@ def _check_file(label: str, path: Path, suffixes: Sequence[str]) -> None:
         raise InputError(f"The {label} {path.name} can't be read: {reason}") from err
     if not (parsed.cues or parsed.blocks):
         raise InputError(f"The {label} {path.name} has no text to index.")
+    if parsed.problems:  # the library would index it only in part
+        raise InputError(
+            f"The {label} {path.name} is partly broken: {'; '.join(parsed.problems)}.",
+            hint="Fix it and publish again.",
+        )
 
 
 @dataclass

@@ -6,12 +6,20 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from staffroom_errors import IndexError_
+
 LOCK_NAME = ".ingest.lock"
 
 
 @contextlib.contextmanager
-def build_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold the index dir's build lock; calls ``on_wait`` once if another build holds it."""
+def build_lock(
+    index_dir: Path, on_wait: Callable[[], None] | None = None, *, wait: bool = True
+) -> Iterator[None]:
+    """Hold the index dir's build lock; calls ``on_wait`` once if another build holds it.
+
+    With ``wait=False`` a held lock raises `IndexError_` at once instead (rollback does that).
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK_NAME, "a+b") as handle:
         try:
             import fcntl
@@ -21,6 +29,11 @@ def build_lock(index_dir: Path, on_wait: Callable[[], None] | None = None) -> It
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                raise IndexError_(
+                    "An ingest is running on this index right now.",
+                    hint="Try again when it has finished (`staffroom status`).",
+                ) from None
             if on_wait is not None:
                 on_wait()
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # the other build finishes, then us

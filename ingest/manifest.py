@@ -42,6 +42,7 @@ class FileEntry:
     chunk_hashes: tuple[str, ...] = ()  # text hash of chunk #0, #1, ... (index_text + model)
     chunk_tokens: tuple[int, ...] = ()  # index_text tokens of each chunk
     error: str = ""  # why the file was skipped; "" when it ingested
+    problems: tuple[str, ...] = ()  # parts skipped in a file indexed in part (Parsed.problems)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"size": self.size, "mtime_ns": self.mtime_ns, "sha256": self.sha256}
@@ -49,6 +50,8 @@ class FileEntry:
             out["title"] = self.title
         if self.front_matter:
             out["front_matter"] = jsonable(self.front_matter)
+        if self.problems:
+            out["problems"] = list(self.problems)
         if self.error:
             out["error"] = self.error
         else:
@@ -71,6 +74,7 @@ class FileEntry:
                 chunk_hashes=tuple(str(h) for h, _ in chunks),
                 chunk_tokens=tuple(int(n) for _, n in chunks),
                 error=str(raw.get("error", "")),
+                problems=tuple(str(p) for p in raw.get("problems") or ()),
             )
         except (AttributeError, KeyError, TypeError, ValueError):
             return None

@@ -32,6 +32,8 @@ class Parsed:
     blocks: tuple[Block, ...] = ()
     title: str = ""  # first heading or document metadata title; "" when none
     front_matter: dict[str, Any] = field(default_factory=dict, compare=False)
+    # What was skipped while the rest was read: "2 of 3 cues skipped (lines 5, 9)"
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def is_transcript(self) -> bool:

@@ -23,12 +23,14 @@ import numpy as np
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
 from ingest.changes import FileState, by_source, classify
 from ingest.chunking import ChunkSizes, chunk_file
+from ingest.embed_cache import EmbeddingCache, embed_new
 from ingest.flagging import flag_chunks, flagged_report, flags_info, needs_rescan
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
 from ingest.manifest import FileEntry, jsonable, scan, text_hash
 from ingest.results import BuildSummary, Progress
-from ingest.vectors import Reusable, assemble, embed_batches
+from ingest.vectors import Reusable, assemble
+from ingest.versions import check_library
 from retrieval.embedder import Embedder
 from retrieval.indexing import index_text
 from retrieval.snapshot import IndexRoot, Snapshot, write_snapshot
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 # Bump when loaders or chunking change what they produce: every file is then re-read (vectors
 # are still reused wherever the embedded text comes out the same).
 CHUNKER_VERSION = "2"
-KEEP_VERSIONS = 3
+KEEP_VERSIONS = 5  # published versions kept for rollback (STAFFROOM_INDEX_KEEP_VERSIONS)
 
 
 def build_index(
@@ -52,6 +54,8 @@ def build_index(
     progress: Callable[[Progress], None] | None = None,
     batch_size: int = 64,
     chunk_sizes: ChunkSizes | None = None,
+    replace: bool = False,
+    keep_versions: int = KEEP_VERSIONS,
 ) -> BuildSummary:
     """Bring the index in ``index_dir`` up to date with ``library``; see the module docstring.
 
@@ -60,6 +64,8 @@ def build_index(
         progress: called with each Progress event, from this thread.
         batch_size: texts per embedding call (one "embed" event each).
         chunk_sizes: body sizes in model tokens; a change re-reads every file.
+        replace: allow a library folder other than the live index's (else `LibraryError`).
+        keep_versions: published versions kept (the live one always is), for rollback.
     """
     started = time.perf_counter()
     library, index_dir = Path(library), Path(index_dir)
@@ -76,6 +82,7 @@ def build_index(
     with build_lock(index_dir, on_wait=waiting):
         sizes = chunk_sizes or ChunkSizes()
         build = _Build(library, IndexRoot(index_dir), embedder, emit, full, batch_size, sizes)
+        build.replace, build.keep = replace, max(1, keep_versions)
         return build.run(started)
 
 
@@ -111,6 +118,8 @@ class _Build:
         self.library, self.root, self.embedder, self.emit = library, root, embedder, emit
         self.full, self.batch_size, self.sizes = full, max(1, batch_size), sizes
         self.warnings: list[str] = []
+        self.replace, self.keep = False, KEEP_VERSIONS
+        self.cache = EmbeddingCache(root.path)
 
     @property
     def key(self) -> str:
@@ -126,6 +135,8 @@ class _Build:
             raise LibraryError(f"{self.library} has no sessions: add {suffixes} files.")
         catalog = load_catalog(self.library)
         previous = self._previous()
+        if previous is not None and not self.replace:
+            check_library(self.library, previous, {f.rel for f in found})
         reusable = (
             previous is not None and not self.full and previous.info.get("ingest_key") == self.key
         )
@@ -139,6 +150,7 @@ class _Build:
         for f in ok:
             self._chunk(f, file_session[f.found.rel], all_sessions, prev_chunks)
         failed = [(f.found.rel, f.error) for f in files if f.error]
+        partial = [(f.found.rel, p) for f in files if not f.error for p in f.problems]
         chunks = [c for f in files for c in f.chunks]
         rescan = previous is None or needs_rescan(previous.info)
         read_now = {f.found.rel for f in files if f.parsed is not None}
@@ -173,6 +185,7 @@ class _Build:
             published=False,
             warnings=self.warnings,
             flagged=flagged_report(chunks, sha_of, self.root.path),
+            partial=partial,
         )
         unchanged = (
             previous is not None
@@ -186,22 +199,22 @@ class _Build:
         if unchanged:
             return replace(summary, seconds=time.perf_counter() - started)
         text_of = dict(zip(hashes, texts, strict=True))
-        fresh = embed_batches(
-            self.embedder, [text_of[h] for h in missing], self.batch_size, self.emit
-        )
-        new_tokens = dict(zip(missing, fresh.tokens, strict=True))
-        self._check_window(chunks, hashes, new_tokens)
-        tokens = {**old.tokens, **new_tokens}
+        new = embed_new(self.cache, self.embedder, missing, text_of, old, self.batch_size, self.emit)
+        self._check_window(chunks, hashes, new.embedded_tokens)
+        tokens = {**old.tokens, **new.tokens}
         summary = replace(
             summary,
-            embedded=len(missing),
-            tokens_embedded=sum(fresh.tokens),
-            embed_seconds=fresh.seconds,
+            embedded=len(new.embedded_tokens),
+            cache_hits=new.hits,
+            tokens_embedded=sum(new.embedded_tokens.values()),
+            embed_seconds=new.vectors.seconds,
         )
-        vectors = assemble(hashes, missing, fresh, old)
+        vectors = assemble(hashes, new.rows, new.vectors, old)
+        self.cache.keep(hashes, vectors, tokens)
         manifest = self._manifest(files, hashes, tokens)
         info = self._info(chunks, hashes, tokens, vectors, catalog, summary)
         info["flags"] = flags_info(chunks, sha_of)
+        info["partial"] = [list(pair) for pair in partial]
         version = self._write(chunks, vectors, sessions, manifest, info)
         return replace(
             summary, version=version, published=True, seconds=time.perf_counter() - started
@@ -297,6 +310,7 @@ class _Build:
                 chunk_hashes=tuple(mine),
                 chunk_tokens=tuple(tokens[h] for h in mine),
                 error=f.error,
+                problems=() if f.error else f.problems,
             )
             manifest[f.found.rel] = entry.to_json()
         return manifest
@@ -352,7 +366,7 @@ class _Build:
             self.root.discard(build_dir)  # the live version keeps serving, untouched
             raise
         try:
-            self.root.prune(keep=KEEP_VERSIONS)
+            self.root.prune(keep=self.keep)
         except (OSError, IndexError_) as err:  # old versions linger; the build itself is fine
             self.warnings.append(f"Could not prune old index versions ({err}).")
         return version

@@ -42,6 +42,9 @@ class BuildSummary:
     warnings: list[str] = field(default_factory=list)
     # (path, what was found) per file with instruction-like passages no admin has cleared
     flagged: list[tuple[str, str]] = field(default_factory=list)
+    cache_hits: int = 0  # new chunks whose vectors came from the embedding cache, not the model
+    # (path, what was skipped) per file indexed only in part: "2 of 3 cues skipped (lines 5, 9)"
+    partial: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -56,6 +59,8 @@ class BuildSummary:
             "removed": len(self.removed),
             "failed": [list(pair) for pair in self.failed],
             "embedded": self.embedded,
+            "cache_hits": self.cache_hits,
+            "partial": [list(pair) for pair in self.partial],
             "tokens_embedded": self.tokens_embedded,
             "embed_seconds": round(self.embed_seconds, 3),
             "flagged": [list(pair) for pair in self.flagged],

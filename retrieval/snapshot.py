@@ -167,10 +167,24 @@ class IndexRoot:
             version = f"v{number:06d}-{stamp}"
             os.rename(build_dir, self.path / version)
             _fsync_dir(self.path)
-            _write_text(self.path / f".{_POINTER}.{uuid.uuid4().hex}.tmp", version + "\n",
-                        replace=self.path / _POINTER)
-            _fsync_dir(self.path)
+            self._point(version)
         return version
+
+    def rollback(self, version: str) -> None:
+        """Make the kept, complete ``version`` live again: the same one pointer swap as publish.
+
+        Readers notice it as they notice a publish (the CURRENT name changed) and load it.
+        """
+        with self._lock():
+            if not _VERSION.match(version) or not (self.path / version / _INFO).is_file():
+                raise IndexError_(f"There is no complete index version {version} to make live.")
+            self._point(version)
+
+    def _point(self, version: str) -> None:
+        """CURRENT := version, by ``os.replace`` of a fsynced temporary file (caller locks)."""
+        _write_text(self.path / f".{_POINTER}.{uuid.uuid4().hex}.tmp", version + "\n",
+                    replace=self.path / _POINTER)
+        _fsync_dir(self.path)
 
     def current_version(self) -> str | None:
         """The live version's name, or None before the first publish."""

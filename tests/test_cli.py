@@ -97,7 +97,7 @@ def test_ingest_unchanged_library_embeds_nothing(real_cli, tmp_path, sample_data
     shutil.copytree(sample_data_dir, data)
     assert real_cli(["ingest", str(SAMPLE_LIBRARY), "--data-dir", str(data)]) == 0
     err = capsys.readouterr().err
-    assert "unchanged 28" in err and "(0 embedded)" in err and "nothing changed" in err
+    assert "unchanged 28" in err and "(0 embedded, " in err and "nothing changed" in err
 
 
 @pytest.mark.parametrize(

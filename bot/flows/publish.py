@@ -73,6 +73,7 @@ class PublishDeps:
     index_dir: Path
     embedder: Callable[[], Embedder]  # called in the worker: the model may load lazily
     replica: str = ""
+    keep_versions: int = job.KEEP_VERSIONS  # STAFFROOM_INDEX_KEEP_VERSIONS
     progress_seconds: float = PROGRESS_SECONDS
 
 
@@ -158,7 +159,8 @@ class Publisher:
                 "The embedding model failed to load; nothing was published."
             ) from err
         try:
-            outcome = job.execute(d.database, held, d.library, d.index_dir, embedder, progress)
+            outcome = job.execute(d.database, held, d.library, d.index_dir, embedder, progress,
+                                  keep_versions=d.keep_versions)  # fmt: skip
         except BaseException:
             written.rollback()
             raise

@@ -43,6 +43,7 @@ class ReindexDeps:
     index_dir: Path
     embedder: Callable[[], Embedder]  # called in the worker: the model may load lazily
     replica: str = ""
+    keep_versions: int = job.KEEP_VERSIONS
     progress_seconds: float = PROGRESS_SECONDS
 
 
@@ -144,7 +145,8 @@ class ReindexFlow:
             except Exception as err:
                 log.exception("no embedder for re-index run %s", held.run_id)
                 return job.abandon(d.database, held, f"the embedding model failed to load ({err})")
-            return job.execute(d.database, held, d.library, d.index_dir, embedder, tracker)
+            return job.execute(d.database, held, d.library, d.index_dir, embedder, tracker,
+                               keep_versions=d.keep_versions)  # fmt: skip
 
         outcome = await asyncio.to_thread(build)
         log.info("re-index run %s ended: %s", held.run_id, outcome.label)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 LOCK = "reindex"
 LOCK_TTL = 90.0  # seconds; renewed every third of it while a build runs
 LIST_LIMIT = 8  # file names shown per list in a summary
+KEEP_VERSIONS = 5  # index versions kept for rollback: STAFFROOM_INDEX_KEEP_VERSIONS
 
 
 def replica_id() -> str:
@@ -179,10 +180,14 @@ def execute(
     *,
     full: bool = False,
     raising: bool = False,
+    replace: bool = False,
+    keep_versions: int = KEEP_VERSIONS,
 ) -> Outcome:
     """Build (in this thread) while renewing the lock; record the run; always release.
 
     A failed build is an ``Outcome`` with its error, or, with ``raising``, recorded and raised.
+    ``replace`` lets the build swap in another library folder than the live index's (the CLI's
+    ``--replace``); chat and the server re-index the configured library, and never replace.
     """
     from ingest import build_index
 
@@ -190,8 +195,9 @@ def execute(
     renewer.start()
     try:
         try:
-            outcome = Outcome(held.run_id, summary=build_index(
-                library, index_dir, embedder, full=full, progress=progress))  # fmt: skip
+            summary = build_index(library, index_dir, embedder, full=full, progress=progress,
+                                  replace=replace, keep_versions=keep_versions)  # fmt: skip
+            outcome = Outcome(held.run_id, summary=summary)
         except Exception as err:
             if isinstance(err, StaffroomError):
                 outcome = Outcome(held.run_id, error=err.user_text())
@@ -290,7 +296,8 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         head,
         f"Added {len(s.added)} · changed {len(s.changed)} · removed {len(s.removed)} · "
         f"unchanged {len(s.unchanged)} · failed {len(s.failed)}. {s.sessions} sessions, "
-        f"{s.chunks} chunks ({s.embedded} embedded) in {s.seconds:.1f}s.",
+        f"{s.chunks} chunks ({s.embedded} embedded, {s.cache_hits} from the cache) in "
+        f"{s.seconds:.1f}s.",
     ]
     for label, names in (("Added", s.added), ("Changed", s.changed), ("Removed", s.removed)):
         if names:
@@ -299,6 +306,10 @@ def outcome_text(outcome: Outcome, live: str | None = None) -> str:
         lines.append(f"Failed: {path}: {reason}")
     if len(s.failed) > LIST_LIMIT:
         lines.append(f"…and {len(s.failed) - LIST_LIMIT} more failed files.")
+    for path, problem in s.partial[:LIST_LIMIT]:
+        lines.append(f"Partly indexed: {path}: {problem}")
+    if len(s.partial) > LIST_LIMIT:
+        lines.append(f"…and {len(s.partial) - LIST_LIMIT} more partly indexed files.")
     lines.extend(flagged_lines(s.flagged))
     return "\n".join(lines)
 
@@ -330,6 +341,7 @@ def status_text(database: Database, index_dir: Path) -> str:
     else:
         lines = [f"Index {info.version}: {info.sessions} sessions, {info.chunks} chunks."]
         lines += [f"Flagged and withheld: {path}: {note}" for path, note in withheld_notes(index_dir)]
+        lines += [f"Partly indexed: {path}: {what}" for path, what in _partial(index_dir)]
     lines += last_run_lines(database)
     return "\n".join(lines)
 
@@ -352,6 +364,14 @@ def last_run_lines(database: Database) -> list[str]:
         if run.error:
             lines.append(f"Error: {run.error}")
         return lines
+
+
+def _partial(index_dir: Path) -> list[tuple[str, str]]:
+    from ingest.versions import partial_problems
+
+    found = partial_problems(index_dir)
+    extra = [("…", f"and {len(found) - LIST_LIMIT} more")] if len(found) > LIST_LIMIT else []
+    return found[:LIST_LIMIT] + extra
 
 
 def live_version(index_dir: Path) -> str | None:

@@ -87,6 +87,7 @@ def run_cli(
     stop: threading.Event | None = None,
     out: TextIO | None = None,
     progress: Callable[[Progress], None] | None = None,
+    replace: bool = False,
 ) -> int:
     """One run (exit status 0 when it built or nothing changed), or watch until ``stop``."""
     out = out or sys.stderr
@@ -101,9 +102,9 @@ def run_cli(
         if isinstance(held, job.Busy):
             print(held.text(), file=out, flush=True)
             return False
-        outcome = job.execute(
-            database, held, library, settings.index_dir, embedder, progress, full=full
-        )
+        outcome = job.execute(database, held, library, settings.index_dir, embedder, progress,
+                              full=full, replace=replace,
+                              keep_versions=settings.index_keep_versions)  # fmt: skip
         failed = not outcome.ok
         print(job.outcome_text(outcome), file=out, flush=True)
         return True

@@ -16,6 +16,7 @@ _TAG = re.compile(r"<[^>]*>")
 _ASS = re.compile(r"\{\\[^}]*\}")  # SRT files exported from ASS keep {\an8}-style overrides
 _SPACE = re.compile(r"\s+")
 _VTT_BLOCKS = ("NOTE", "STYLE", "REGION")
+_SHOWN = 8  # line numbers listed per file
 
 
 def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
@@ -44,8 +45,19 @@ def _starts_block(line: str) -> bool:
 
 def parse_cues(text: str, name: str, *, webvtt: bool) -> tuple[Cue, ...]:
     """Cues in file order; tolerant of missing blank lines, stray ids and cue-less headers."""
+    return read_cues(text, name, webvtt=webvtt)[0]
+
+
+def read_cues(text: str, name: str, *, webvtt: bool) -> tuple[tuple[Cue, ...], tuple[str, ...]]:
+    """The cues, and what was skipped: "2 of 3 cues skipped (lines 5, 9)" when some were broken.
+
+    A broken cue is text with no valid timing line before it (a typo in the timing, or a stray
+    paragraph): its text cannot be placed in the recording, so it is left out and reported.
+    """
     lines = text.split("\n")
     cues: list[Cue] = []
+    timed = 0  # cue blocks with a valid timing line
+    broken: list[int] = []  # 1-based first line of each broken cue block
     previous: list[str] = []  # the last cue's cleaned lines, to drop rolling-caption repeats
     i, n = 0, len(lines)
     if webvtt and lines and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
@@ -58,11 +70,17 @@ def parse_cues(text: str, name: str, *, webvtt: bool) -> tuple[Cue, ...]:
             if webvtt and _starts_block(line) and (i == 0 or not lines[i - 1].strip()):
                 while i < n and lines[i].strip():
                     i += 1  # a NOTE/STYLE/REGION block runs to the next blank line
+            elif line.strip() and not (i + 1 < n and _timing(lines[i + 1])):  # not a cue id
+                numbered = line.strip().isdigit() and i + 1 < n and lines[i + 1].strip()
+                broken.append(i + 2 if numbered else i + 1)  # the bad timing line, past its id
+                while i + 1 < n and lines[i + 1].strip() and not _cue_starts(lines, i + 1):
+                    i += 1  # the rest of the broken cue
             i += 1
             continue
         i += 1
+        timed += 1
         body: list[str] = []
-        while i < n and lines[i].strip() and not _timing(lines[i]):
+        while i < n and lines[i].strip() and not _timing(lines[i]) and "-->" not in lines[i]:
             next_is_timing = i + 1 < n and _timing(lines[i + 1]) is not None
             if next_is_timing and lines[i].strip().isdigit():
                 break  # the next cue's number, in a file with no blank line between cues
@@ -81,7 +99,19 @@ def parse_cues(text: str, name: str, *, webvtt: bool) -> tuple[Cue, ...]:
             f"{name}: no valid {kind} cues found "
             "(expected timing lines like 00:00:01.000 --> 00:00:04.000 followed by text)."
         )
-    return tuple(cues)
+    problems: tuple[str, ...] = ()
+    if broken:
+        shown = ", ".join(str(n) for n in broken[:_SHOWN]) + (", …" if len(broken) > _SHOWN else "")
+        total = timed + len(broken)
+        problems = (f"{len(broken)} of {total} cues skipped: no valid timing (lines {shown})",)
+    return tuple(cues), problems
+
+
+def _cue_starts(lines: list[str], i: int) -> bool:
+    """A valid timing line, or a cue id right before one."""
+    return _timing(lines[i]) is not None or (
+        i + 1 < len(lines) and _timing(lines[i + 1]) is not None
+    )
 
 
 class VttLoader:
@@ -90,7 +120,8 @@ class VttLoader:
     suffixes: tuple[str, ...] = (".vtt",)
 
     def load(self, path: Path) -> Parsed:
-        return Parsed(cues=parse_cues(read_text(path), path.name, webvtt=True))
+        cues, problems = read_cues(read_text(path), path.name, webvtt=True)
+        return Parsed(cues=cues, problems=problems)
 
 
 class SrtLoader:
@@ -99,4 +130,5 @@ class SrtLoader:
     suffixes: tuple[str, ...] = (".srt",)
 
     def load(self, path: Path) -> Parsed:
-        return Parsed(cues=parse_cues(read_text(path), path.name, webvtt=False))
+        cues, problems = read_cues(read_text(path), path.name, webvtt=False)
+        return Parsed(cues=cues, problems=problems)

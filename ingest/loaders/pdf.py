@@ -166,7 +166,7 @@ class PdfLoader:
             reader = pypdf.PdfReader(path, strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise LoaderError(f"{path.name}: the PDF is password-protected.")
-            lines = [ln for i, page in enumerate(reader.pages) for ln in _page_lines(page, i + 1)]
+            lines, unreadable = _read_pages(reader)
             meta_title = str(getattr(reader.metadata, "title", None) or "").strip()
             outline = _outline(reader)
         except LoaderError:
@@ -180,4 +180,55 @@ class PdfLoader:
         blocks, heading_title = _blocks(lines, outline)
         if _PLACEHOLDER_TITLES.match(meta_title):
             meta_title = ""
-        return Parsed(blocks=tuple(blocks), title=meta_title or heading_title)
+        problems: tuple[str, ...] = ()
+        if unreadable:
+            label = "page" if len(unreadable) == 1 else "pages"
+            problems = (f"{label} {', '.join(map(str, unreadable))} unreadable (skipped)",)
+        return Parsed(blocks=tuple(blocks), title=meta_title or heading_title, problems=problems)
+
+
+def _read_pages(reader: Any) -> tuple[list[_Line], list[int]]:
+    """Every page's lines, and the 1-based numbers of pages whose text could not be extracted.
+
+    A damaged page is skipped and reported; when no page at all reads, the file fails.
+    """
+    lines: list[_Line] = []
+    unreadable: list[int] = []
+    pages = list(reader.pages)
+    with _Complaints() as complaints:
+        for i, page in enumerate(pages):
+            complaints.seen = False
+            try:
+                found = _page_lines(page, i + 1)
+            except Exception:  # noqa: BLE001 - pypdf raises many types on a damaged page
+                found, complaints.seen = [], True
+            if complaints.seen and not found:  # damaged, not just blank: pypdf said so
+                unreadable.append(i + 1)
+            lines.extend(found)
+    if pages and len(unreadable) == len(pages):
+        raise ValueError("no page could be read")
+    return lines, unreadable
+
+
+class _Complaints(logging.Handler):
+    """Notes pypdf's warnings (a stream it could not decode) without letting them reach the log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = False
+        self._logger = logging.getLogger("pypdf")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = True
+
+    def __enter__(self) -> _Complaints:
+        self._saved = (self._logger.level, self._logger.propagate)
+        self._logger.setLevel(logging.WARNING)
+        self._logger.propagate = False
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]

@@ -152,6 +152,11 @@ async def test_an_idea_that_is_not_adopted_is_refused_and_nothing_is_written(
         ("talk.exe", "MZ", "a transcript must be one of .vtt, .srt, .txt, .md"),
         ("broken.vtt", "WEBVTT\n\nnot a cue at all\n", "can't be read"),
         ("missing.vtt", None, "is not a file I can find"),
+        (
+            "part.vtt",
+            "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\nGood.\n\n00:00:0x.000 --> 00:00:09.000\nBad.\n",
+            "is partly broken: 1 of 2 cues skipped",
+        ),
     ],
 )
 async def test_a_bad_file_is_refused_with_a_reason_and_nothing_half_written(

@@ -120,3 +120,30 @@ def make_library(root: Path, *, catalog: str | None = CATALOG) -> Path:
     if catalog is not None:
         (root / "catalog.yaml").write_text(catalog, encoding="utf-8")
     return root
+
+
+def make_pdf_with_damaged_pages(path: Path, pages: int, damaged: Sequence[int]) -> Path:
+    """``pages`` one-line pages; the content streams of the ``damaged`` (1-based) are garbage."""
+    import re
+
+    import pypdf
+    from reportlab.pdfgen import canvas
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf = canvas.Canvas(str(path), pageCompression=1)
+    for number in range(1, pages + 1):
+        pdf.drawString(72, 720, f"Page {number}: exit tickets and checking for understanding.")
+        pdf.showPage()
+    pdf.save()
+    reader = pypdf.PdfReader(path)
+    ids = [reader.pages[n - 1].raw_get("/Contents").idnum for n in damaged]
+    data = bytearray(path.read_bytes())
+    for idnum in ids:
+        found = re.search(rb"\n%d 0 obj\s*<<.*?>>\s*stream\r?\n" % idnum, bytes(data), re.S)
+        assert found is not None
+        end = data.index(b"endstream", found.end())
+        for k in range(found.end(), end - 3):
+            if data[k] not in b"\r\n~>":
+                data[k] = ord("z")  # valid ASCII85, not valid Flate: the page cannot decode
+    path.write_bytes(bytes(data))
+    return path
