@@ -78,6 +78,10 @@ class FollowFlow:
         """*I'll try this* for the top session; colleagues' counts once the group is big enough."""
         if reply.kind != "answer" or not response.results:
             return reply
+        if incoming.timezone:  # Teams says it with every message: remember it for check-ins
+            await self.db.run(
+                people.set_timezone, incoming.platform, incoming.user_id, incoming.timezone
+            )
         shown = response.results[: len(reply.cards) or 1]
         ids = [r.session.session_id for r in shown]
         found = await self.db.run(tries.proof, ids)
@@ -189,8 +193,11 @@ class FollowFlow:
         data = {k: v for k, v in turn.state.data.items() if k != "try_id"}
         if text.lower().startswith("reflect"):
             text = text[len("reflect") :].strip()
-        if not isinstance(try_id, int) or text.endswith("?"):
+        first = text.split(" ", 1)[0].lower().rstrip(":")
+        if not isinstance(try_id, int) or text.endswith("?") or first in self.core.intents:
             await self._save(replace(turn.state, flow="", step="", data=data))
+            if first in self.core.intents or first == "help":  # a command after all
+                return await self.core.handle(turn.incoming)
             return None  # a question after all: it is answered
         if text.lower().rstrip(".!") in SKIP:
             await self._save(replace(turn.state, flow="", step="", data=data))
@@ -257,6 +264,9 @@ class FollowFlow:
         idea_id = turn.state.data.get("idea_id")
         data = {k: v for k, v in turn.state.data.items() if k != "idea_id"}
         await self._save(replace(turn.state, flow="", step="", data=data))
+        first = text.split(" ", 1)[0].lower().rstrip(":")
+        if first in self.core.intents or first == "help":  # a command after all
+            return await self.core.handle(turn.incoming)
         if not isinstance(idea_id, int) or text.endswith("?"):
             return None
         if text.lower().rstrip(".!") in SKIP:

@@ -1,6 +1,8 @@
 """Serve's follow-through scheduler: every replica polls the schedule (``follow_messages``),
 leases what is due and sends it through the one delivery pipeline with the key
 ``checkin:<row id>``, so a row goes out once across replicas, restarts and a kill mid-send.
+A row is marked sent only once the pipeline's ledger says its message was posted (a send the
+pipeline is still retrying leaves it due, looked at again after a pause).
 
 A refusal that means the person cannot be reached (Slack ``user_not_found``,
 ``account_inactive``…, a Teams 403/404, no stored conversation) stops that person's schedule
@@ -97,10 +99,14 @@ class Scheduler:
         except Exception as err:  # the pipeline never raises; belt and braces
             log.exception("sending %s failed", item.key)
             delivered = Delivered(error=type(err).__name__)
+        if delivered.repeated and delivered.ref is None:
+            # Claimed before (a replica died mid-send, or the platform refused): the pipeline's
+            # sweep sends it; look again after a pause, and mark it sent once it is done.
+            delivered = Delivered(error="in_flight")
         try:
-            if delivered.ok or delivered.repeated:
+            if delivered.ok:
                 await self.db.run(schedule.sent, item.id, self.owner)
-                self.stats.sent += delivered.ok and not delivered.repeated
+                self.stats.sent += not delivered.repeated
                 self.stats.repeated += delivered.repeated
                 return 1
             gone = delivered.error in GONE

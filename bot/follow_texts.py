@@ -60,7 +60,7 @@ def started(done: tries.Started, tz: ZoneInfo) -> Reply:
             f"Great, you'll try “{done.title}”. I'll check in {_when(done.due_at, tz)} to ask "
             "how it went."
         )
-    return Reply(text=text, kind="try")
+    return Reply(text=text, kind="try", ephemeral=True)
 
 
 def checkin(due: Due) -> Reply:

@@ -25,7 +25,7 @@ from store import FollowMessage, utcnow
 
 CHECK_INS = ("checkin", "pilot")
 MAX_ATTEMPTS = 5
-RETRY_AFTER = timedelta(seconds=30)
+RETRY_AFTER = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)

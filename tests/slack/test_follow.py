@@ -139,3 +139,37 @@ async def test_follow_pilot_verdict_and_review_card(
     card = str(fake_slack.of("chat.update")[-1].params["blocks"])
     assert "1 adopt" in card and "https://docs.example/exit-notes" in card
     assert _ref_ts(staffroom) and _review_post(fake_slack)
+
+
+async def test_worked_offers_pitch_your_version_prefilled_and_linked(
+    start_server, sqlite_url, fake_slack, scheduler_task
+):
+    from store import Idea
+    from tests.slack.ideas_helpers import click, submission
+    from tests.slack.test_pitch import GOOD
+
+    staffroom = await start_server(sqlite_url, with_ideas=True)
+    follow = with_follow(staffroom)
+    run_scheduler(follow, scheduler_task)
+    await say(staffroom, fake_slack, TEACHER, "try circles")
+    await fake_slack.wait_for(
+        lambda f: any("Did you try" in c.params.get("text", "") for c in dms_to(f, TEACHER))
+    )
+    checkin = next(c for c in dms_to(fake_slack, TEACHER) if "Did you try" in c.params["text"])
+    assert "Restorative Circles" in checkin.params["text"]
+    said = await press(staffroom, fake_slack, TEACHER, checkin, "✅ Worked")
+    pitch = click(fake_slack, TEACHER, said[-1].params, "💡 Pitch", channel=f"D{TEACHER}", ts="1.1")
+    await staffroom.interaction(pitch)
+    await fake_slack.wait_for(lambda f: len(f.of("views.open")) == 1)
+    view = fake_slack.of("views.open")[0].params["view"]
+    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
+    assert title["element"]["initial_value"] == "My version of Restorative Circles"
+    values = {**GOOD, "title": "Circles, my way"}
+    assert (await staffroom.interaction(submission(TEACHER, view, values))).status == 200
+    await fake_slack.wait_for(
+        lambda f: any("Your idea is #1" in c.params.get("text", "") for c in dms_to(f, TEACHER))
+    )
+    with staffroom.components.database.session() as s:
+        idea = s.get(Idea, 1)
+        assert idea.title == "Circles, my way"
+        assert idea.related_sessions[0]["session_id"] == "circles"
