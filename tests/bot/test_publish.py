@@ -299,3 +299,26 @@ async def test_followers_and_pilot_members_are_told_and_the_pilot_evidence_is_pu
         assert entry["provenance"]["pilot_evidence"] == ["https://drive.example/results"]
     finally:
         world.core.close()
+
+
+async def test_in_the_terminal_chat_the_summary_is_the_answer(sqlite_db: Database, library: Path):
+    from dataclasses import replace
+
+    from bot.messages import Incoming
+    from bot.render.text import render
+
+    build_index(library, library.parent / "index", FakeEmbedder())
+    world = idea_world(sqlite_db)
+    try:
+        await _adopted(world, votes=False)
+        publisher = _publisher(world, library)
+        staff = ideas.StaffRoster(ideas.Roles.parse("terminal:me"))
+        publisher.deps = replace(publisher.deps, directory=staff)
+        said = Incoming("terminal", "me", "terminal", "", f"publish 1 {URL}", "terminal", "me")
+        [reply] = await world.core.handle(said)
+        assert "Idea #1 “Exit tickets sorted into three piles” is published to the library" in (
+            render(reply)
+        )
+        assert "Re-index finished" in reply.text
+    finally:
+        world.core.close()
