@@ -8,18 +8,24 @@ is in flight, and started again; leases are short (``--lease`` s) so the other t
 Reported: rows due / sent / stopped at the end, posts per row at the fake (0 lost = every sent
 row posted, 0 twice = none posted more than once), and the pipeline's sweep ran as serve runs it.
 
+With ``--restart-cluster`` PostgreSQL is restarted (``pg_ctlcluster``) while replica B sends.
+
 Then the idle cost: one scheduler polling an empty schedule as ``staffroom serve`` does
 (``STAFFROOM_CHECKIN_POLL_SECONDS``, default 30), SQL statements counted for ``--idle`` seconds.
 
     PYTHONPATH=. .venv/bin/python bench/checkins.py [--checkins 300] [--idle 120]
+    PYTHONPATH=. .venv/bin/python bench/checkins.py --idle 0 --restart-cluster bench \
+        --pg postgresql+psycopg://postgres@127.0.0.1:5433/postgres
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -43,6 +49,7 @@ from store.migrate import upgrade  # noqa: E402
 from store.runner import Runner  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SETTINGS = {"pg": PG, "restart": ""}  # --pg, --restart-cluster
 
 
 class FakePlatform:
@@ -111,15 +118,25 @@ async def _loop(scheduler: Scheduler) -> None:
 
 
 def _schema_url(schema: str) -> str:
-    return f"{PG}?options={quote(f'-csearch_path={schema}')}"
+    return f"{SETTINGS['pg']}?options={quote(f'-csearch_path={schema}')}"
+
+
+def _restart(cluster: str) -> float:
+    """Restart PostgreSQL cluster ``cluster`` (its own, never a shared one); seconds it took."""
+    started = time.perf_counter()
+    version = sorted(os.listdir("/etc/postgresql"), key=float)[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"],
+                   check=True, capture_output=True)  # fmt: skip
+    return time.perf_counter() - started
 
 
 async def replicas(n: int, lease: float) -> dict[str, object]:
-    admin = sa.create_engine(PG)
+    admin = sa.create_engine(str(SETTINGS["pg"]), pool_pre_ping=True)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     database = Database.from_url(_schema_url(schema))
+    restarted = 0.0
     try:
         upgrade(database.engine)
         users = [f"U{i:04d}" for i in range(n)]
@@ -135,17 +152,23 @@ async def replicas(n: int, lease: float) -> dict[str, object]:
         await platform.holding.wait()  # A is mid-send: kill it
         task_a.cancel()
         task_b = asyncio.create_task(_loop(b))
+        if SETTINGS["restart"]:  # PostgreSQL restarts while B sends
+            await asyncio.sleep(0.3)
+            restarted = await asyncio.to_thread(_restart, str(SETTINGS["restart"]))
         await asyncio.sleep(lease)
         task_a = asyncio.create_task(_loop(_replica(database, platform, "A2", lease)))
         deadline = time.perf_counter() + 120
         while time.perf_counter() < deadline:
-            with database.session() as s:
-                left = s.scalar(
-                    sa.select(sa.func.count()).where(FollowMessage.state == "due")
-                )
+            await asyncio.sleep(0.5)
+            try:
+                with database.session() as s:
+                    left = s.scalar(
+                        sa.select(sa.func.count()).where(FollowMessage.state == "due")
+                    )
+            except Exception:  # PostgreSQL restarting: look again
+                continue
             if not left:
                 break
-            await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - started
         await asyncio.sleep(lease + 1)  # a late sweep must not post anything again
         for task in (task_a, task_b):
@@ -157,7 +180,7 @@ async def replicas(n: int, lease: float) -> dict[str, object]:
         lost = len(sent_ids - set(platform.posts))
         return {"due": n, "states": states, "posted": len(platform.posts), "lost": lost,
                 "twice": twice, "refused_429": platform.refused, "gone": len(gone),
-                "seconds": round(elapsed, 1)}  # fmt: skip
+                "seconds": round(elapsed, 1), "pg_restart_s": round(restarted, 1)}  # fmt: skip
     finally:
         database.dispose()
         with admin.begin() as conn:
@@ -166,7 +189,7 @@ async def replicas(n: int, lease: float) -> dict[str, object]:
 
 
 async def idle(seconds: float, every: float) -> dict[str, float]:
-    admin = sa.create_engine(PG)
+    admin = sa.create_engine(str(SETTINGS["pg"]), pool_pre_ping=True)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -196,7 +219,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--idle", type=float, default=120.0)
     parser.add_argument("--every", type=float, default=30.0)
+    parser.add_argument("--pg", default=PG, help="a PostgreSQL URL (fresh schemas are made there)")
+    parser.add_argument("--restart-cluster", default="",
+                        help="restart this PostgreSQL cluster mid-run (the bench's own: "
+                        "pg_createcluster 15 bench --port 5433; never a shared one)")  # fmt: skip
     args = parser.parse_args()
+    SETTINGS.update(pg=args.pg, restart=args.restart_cluster)
     runs = [asyncio.run(replicas(args.checkins, args.lease)) for _ in range(args.runs)]
     for run in runs:
         print("replicas:", run)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.follow_flow import FollowConfig
 from bot.follow_wiring import Follow, install
-from store import FollowMessage, FollowPerson, FollowReflection
+from store import FollowMessage, FollowPerson, FollowReflection, utcnow
 from store.runner import Runner
 from tests.teams.conftest import PEOPLE, Staffroom, personal_message
 from tests.teams.ideas_helpers import button, chat, click, in_conversation, said
@@ -96,3 +96,51 @@ async def test_stop_check_ins_over_teams(start_teams, sqlite_url, tasks):
         assert s.get(FollowPerson, ("teams", "aad-colleague")).stopped
     replies = await chat(teams, "colleague", "try wait-time")
     assert "Check-ins are off" in said(replies)
+
+
+async def test_a_403_from_teams_stops_that_persons_schedule(start_teams, sqlite_url, tasks):
+    teams = await start_teams(sqlite_url, with_ideas=True)
+    follow = install(teams.components.core, Runner(teams.components.database),
+                     FollowConfig(timedelta(seconds=1), "UTC", 3))  # fmt: skip
+    (answer,) = await _ask(teams, "teacher", "how do I run exit tickets?")
+    await click(teams, "teacher", button(answer.card, "🙋 I'll try this"), on=answer)
+    with teams.components.database.session() as s:  # due now
+        s.execute(sa.update(FollowMessage).values(due_at=utcnow()))
+    teams.connector.refuse(403)  # the bot was removed from the user's chat
+    assert await follow.scheduler.run_once() == 0
+    with teams.components.database.session() as s:
+        person = s.get(FollowPerson, ("teams", "aad-teacher"))
+        assert (person.stopped, person.stopped_reason) == (True, "gone")
+        assert s.scalars(sa.select(FollowMessage.state)).all() == ["stopped"]
+
+
+async def test_follow_notice_pilot_verdict_on_the_review_card(start_teams, db_url, tasks):
+    from tests.teams.conftest import REVIEW
+    from tests.teams.ideas_helpers import card_text
+    from tests.teams.test_ideas import _pitch_by_form
+
+    teams = await start_teams(db_url, with_ideas=True)
+    _with_follow(teams, tasks)
+    await _pitch_by_form(teams)
+    (followed,) = await chat(teams, "colleague", "follow 1")
+    assert "You follow idea #1" in said([followed])
+    await chat(teams, "staff", "triage 1 review")
+    await chat(teams, "staff", "triage 1 pilot")
+    notice = await _dm_saying(teams, "colleague", "now being piloted")
+    await click(teams, "colleague", button(notice.card, "🧪 Join the pilot"), on=notice)
+    ask = await _dm_saying(teams, "colleague", "your verdict: adopt")
+    await click(teams, "colleague", button(ask.card, "✏️ Adapt"), on=ask)
+    updates = len(teams.connector.of("update"))
+    (thanks,) = await chat(teams, "colleague", "https://docs.example/circles-notes")
+    assert "with the reviewers" in said([thanks])
+    await teams.connector.wait_for(lambda c: len(c.of("update")) > updates)
+    update = teams.connector.of("update")[-1]
+    assert update.conversation == REVIEW
+    text = card_text(update.card)
+    assert "1 adapt" in text and "https://docs.example/circles-notes" in text
+
+
+async def _dm_saying(teams: Staffroom, user: str, words: str) -> object:
+    _, conversation = PEOPLE[user]
+    await teams.connector.wait_for(lambda c: words in said(in_conversation(c, conversation)))
+    return next(c for c in in_conversation(teams.connector, conversation) if words in said([c]))
