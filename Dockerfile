@@ -39,6 +39,7 @@ COPY retrieval/ retrieval/
 COPY ingest/ ingest/
 COPY store/ store/
 COPY ideas/ ideas/
+COPY follow/ follow/
 COPY insights/ insights/
 COPY bot/ bot/
 RUN pip install --no-deps --force-reinstall .

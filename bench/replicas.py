@@ -12,6 +12,9 @@ local mode (token checks are covered by tests/teams). Then:
   go to the other, which must answer every one (late, once the dead replica's claims expire).
   Kill mid-pitch: a DM pitch whose steps alternate between the replicas, one
   killed between two steps (and restarted); the idea must be created exactly once.
+* kill mid-check-in (``bench/replicas_checkins.py``, run first; ``--only checkins`` for it alone):
+  teachers type *try exit-tickets*, the check-ins fall due 3 s later and the replica sending them
+  is SIGKILLed as they arrive; each teacher must get exactly one.
 * PostgreSQL restart under load (`pg_ctlcluster ... restart`); PostgreSQL is started again at
   the end whatever happens. Reports lost/duplicated answers and whether readyz and answers came
   back by themselves.
@@ -40,6 +43,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.replicas_checkins import ENV as CHECKIN_ENV  # noqa: E402
+from bench.replicas_checkins import kill_mid_checkins, report_row  # noqa: E402
 from bench.replicas_parts import (  # noqa: E402
     CLUSTER,
     LEASE_S,
@@ -302,7 +307,7 @@ async def bench(args: argparse.Namespace, data_dir: Path, database_url: str, log
             "STAFFROOM_TEAMS": "on", "STAFFROOM_TEAMS_SERVICE_URL": teams.url,
             "STAFFROOM_REVIEW_CHANNEL": "CREVIEW", "DATABASE_URL": database_url,
             "OPENAI_API_KEY": "", "HF_HUB_OFFLINE": "1",
-            "STAFFROOM_ANSWER_LEASE_SECONDS": str(LEASE_S)}  # fmt: skip
+            "STAFFROOM_ANSWER_LEASE_SECONDS": str(LEASE_S), **CHECKIN_ENV}  # fmt: skip
     replicas = [Replica(base, logs / f"replica-{i}.log") for i in (1, 2)]
     result: dict[str, Any] = {}
     try:
@@ -313,6 +318,10 @@ async def bench(args: argparse.Namespace, data_dir: Path, database_url: str, log
                 await ready(session, r, 240)
             env = {"session": session, "slack": slack, "teams": teams, "replicas": replicas,
                    "database_url": database_url}  # fmt: skip
+            traffic = Traffic(session, slack, teams)
+            result["checkins"] = await kill_mid_checkins(env, traffic, ready)
+            if args.only == "checkins":
+                return result
             result["load"] = await load(args, env)
             result["kill_mid_answer"] = await kill_mid_answer(env)
             result["kill_mid_pitch"] = [await kill_mid_pitch(env, k, f"UPITCH{k}") for k in (2, 5)]
@@ -336,6 +345,8 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, help="a data dir with an ingested index")
     parser.add_argument("--ingest", type=Path, help="ingest this library into a temp dir first")
     parser.add_argument("--write", type=Path, help="update this results file")
+    parser.add_argument("--only", choices=["all", "checkins"], default="all",
+                        help="checkins: only the check-in phase (kill mid-send)")  # fmt: skip
     args = parser.parse_args()
     args.seconds = min(args.seconds, 60.0)
     name = f"staffroom_bench_{random.randrange(16**8):08x}"
@@ -364,6 +375,10 @@ def main() -> int:
                 if tail.strip():
                     print(f"--- {log.name} (tail)\n{tail}", file=sys.stderr)
     print(json.dumps(result, indent=2))
+    if args.only == "checkins":
+        print(report_row(result["checkins"]))
+        c = result["checkins"]
+        return 1 if c["lost"] or c["twice"] else 0
     section = report(result, args)
     print(section)
     if args.write:

@@ -123,6 +123,10 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
                      f"{pitch['questions_in_order']}, steps without a reply "
                      f"{pitch['steps_without_reply']}, submitted: {pitch['submitted']}, ideas "
                      f"created {pitch['ideas_created']}, review posts {pitch['review_posts']} |")  # fmt: skip
+    if "checkins" in result:
+        from bench.replicas_checkins import report_row
+
+        lines.append(report_row(result["checkins"]))
     lines += [
         f"| PostgreSQL restarted ({p['restart_s']} s) during {args.seconds:.0f} s of "
         f"load at {p['rate']}/s | {p['lost']} of {p['questions']} lost ({p['lost_slack']} Slack), "

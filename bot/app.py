@@ -18,8 +18,11 @@ from staffroom_errors import StaffroomError
 if TYPE_CHECKING:
     from bot.core.followups import TurnSearch
     from bot.flows.idea_views import IdeaDeps
+    from bot.flows.publish import Publisher
     from bot.flows.reindex import ReindexFlow
     from bot.flows.triage import ReviewDesk
+    from bot.follow_flow import TimezoneOf
+    from bot.follow_wiring import Follow
     from bot.insights_wiring import Insights
     from bot.metrics import Metrics
     from bot.settings import Settings
@@ -50,6 +53,8 @@ class Components:
     synthesizer: OpenAISynthesizer | None = None  # grounded answers; None without an API key
     embedder: Embedder | None = None  # the searcher's model (None: a test's retriever alone)
     insights: Insights | None = None  # the /insights pages and serve's insights jobs
+    publisher: Publisher | None = None  # adopted ideas into the library (chat and CLI)
+    follow: Follow | None = None  # follow-through: serve runs its check-in scheduler
     rewriter: OpenAIQueryRewriter | None = None  # LLM rewrite of follow-ups; None without a key
 
     def warm_up(self) -> None:
@@ -154,6 +159,8 @@ def build(
     review = install_idea_flows(core, idea_deps, draft_ttl=settings.draft_ttl)
     reindex = _reindex_flow(settings, core, database, retriever, embedder)
     insights = install_insights(settings, core, database, retriever, embedder, idea_deps)
+    publisher = _publisher(settings, core, database, idea_deps, embedder)
+    follow = _follow(settings, core, review, slack)
     return Components(
         core=core,
         database=database,
@@ -166,8 +173,40 @@ def build(
         synthesizer=synthesizer,
         embedder=embedder,
         insights=insights,
+        publisher=publisher,
+        follow=follow,
         rewriter=getattr(turns, "rewriter", None),
     )
+
+
+def _follow(
+    settings: Settings, core: Core, review: ReviewDesk, slack: SlackFrontEnd | None
+) -> Follow:
+    """*I'll try this*, check-ins, followers and pilots (``bot/follow_wiring.py``)."""
+    from datetime import timedelta
+
+    from bot.follow_flow import FollowConfig
+    from bot.follow_wiring import install
+
+    after = timedelta(seconds=settings.checkin_after)
+    config = FollowConfig(after, settings.timezone, settings.min_group)
+    return install(core, core.db, config, review=review, timezone_of=slack_timezones(slack))
+
+
+def slack_timezones(slack: SlackFrontEnd | None) -> TimezoneOf | None:
+    """A Slack user's time zone from ``users.info`` (needs the users:read scope)."""
+    if slack is None:
+        return None
+    courier = slack.courier
+
+    async def timezone_of(platform: str, user_id: str) -> str:
+        if platform != "slack":
+            return ""
+        found = await courier.call("users.info", read=True, user=user_id)
+        user = (found or {}).get("user") or {}
+        return str(user.get("tz") or "") if isinstance(user, dict) else ""
+
+    return timezone_of
 
 
 def _idea_deps(
@@ -239,6 +278,41 @@ def _reindex_flow(
     core.register("reindex", flow.on_reindex, help=REINDEX_HELP)
     core.register("status", flow.on_status)
     return flow
+
+
+def _publisher(
+    settings: Settings,
+    core: Core,
+    database: Database,
+    idea_deps: IdeaDeps,
+    embedder: Embedder | None,
+) -> Publisher:
+    """Staff publish adopted ideas as library sessions: `publish 12` in chat, or the CLI."""
+    from functools import cache
+
+    from bot.flows.publish import PUBLISH_HELP, PublishDeps, Publisher, follow_audience
+    from ideas.publishing import add_audience
+
+    @cache
+    def model() -> Embedder:
+        return embedder or _embedder(settings)
+
+    publisher = Publisher(
+        PublishDeps(
+            db=core.db,
+            database=database,
+            delivery=core.delivery,
+            directory=idea_deps.directory,
+            library=settings.library,
+            index_dir=settings.index_dir,
+            embedder=model,
+            keep_versions=settings.index_keep_versions,
+        )
+    )
+    add_audience("followers and pilot members", follow_audience)  # told too, each once
+    core.register("publish", publisher.on_publish, help=PUBLISH_HELP)
+    core.register_form("publish", publisher.form_spec())
+    return publisher
 
 
 def _teams(settings: Settings, core: Core, database: Database) -> TeamsFrontEnd:

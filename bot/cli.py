@@ -228,40 +228,6 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ideas(args: argparse.Namespace) -> int:
-    import ideas
-    from store import migrate
-    from store.db import Database
-
-    settings = settings_from(args)
-    url = settings.database_url_or_default
-    migrate.upgrade(url)
-    database = Database.from_url(url)
-    try:
-        with database.session() as s:
-            if args.action == "export":
-                out = (
-                    open(args.output, "w", newline="", encoding="utf-8")
-                    if args.output
-                    else sys.stdout
-                )
-                try:
-                    rows = ideas.export_csv(s, out)
-                finally:
-                    if args.output:
-                        out.close()
-                if args.output:
-                    print(f"exported {rows} ideas to {args.output}", file=sys.stderr)
-                return 0
-            for idea in ideas.list_ideas(s, status=args.status or None):
-                print(
-                    f"#{idea.id:<5} {idea.status:<13} {idea.title}  ({idea.author_name or idea.author_id})"
-                )
-    finally:
-        database.dispose()
-    return 0
-
-
 def cmd_reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -336,13 +302,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "current"])
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("ideas", parents=[common], help="list or export the idea queue")
-    p.add_argument("action", choices=["list", "export"])
-    p.add_argument("--status", help="only ideas with this status (list)")
-    p.add_argument("--format", choices=["csv"], default="csv", help="export format")
-    p.add_argument("--output", "-o", help="export file (default: standard output)")
-    p.set_defaults(func=cmd_ideas)
-
     p = sub.add_parser(
         "reindex",
         parents=[common],
@@ -362,9 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, help="port to listen on (default: STAFFROOM_PORT, 3000)")
     p.set_defaults(func=cmd_serve)
 
-    from bot.commands import flags, index, insights, privacy, teams
+    from bot.commands import flags, ideas, index, insights, privacy, teams
 
-    for area in (flags, index, insights, privacy, teams):
+    for area in (flags, ideas, index, insights, privacy, teams):
         area.add(sub, common)
     return parser
 

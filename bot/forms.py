@@ -65,6 +65,9 @@ class Forms:
     def register(self, form_id: str, spec: FormSpec) -> None:
         self._specs[form_id] = spec
 
+    def spec(self, form_id: str) -> FormSpec | None:
+        return self._specs.get(form_id)
+
     def build(self, form_id: str, context: str, who: Incoming) -> Form | Reply:
         """The form to open, or why not (no I/O: a front-end opens it within Slack's 3 s)."""
         spec = self._specs.get(form_id)

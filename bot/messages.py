@@ -30,6 +30,7 @@ class Incoming:
     event_id: str = ""  # the platform's delivery id, used to drop retries
     message_id: str = ""  # the message's own id (Slack ts): stored with comments, once
     private: bool = False  # only the user sees this conversation (a DM, a personal chat)
+    timezone: str = ""  # the user's IANA time zone when the platform says (Teams localTimezone)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Reply:
     ideas: tuple[IdeaCard, ...] = ()  # idea summaries (a review post, `idea 12`, lists)
     form: Form | None = None  # a form to open (a Slack modal); ``text`` says how to type it
     image: Image | None = None  # a picture under the text (a chart); ``text`` reads well without
+    field_ideas: tuple[FieldIdea, ...] = ()  # colleagues' piloted ideas like the question
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (a claimed delivery keeps its reply in the database until it is sent)."""
@@ -98,6 +100,7 @@ class Reply:
             if form
             else None,
             image=Image(**data["image"]) if data.get("image") else None,
+            field_ideas=tuple(FieldIdea(**f) for f in data.get("field_ideas", ())),
         )
 
 
@@ -143,6 +146,18 @@ class IdeaCard:
 
 
 @dataclass(frozen=True)
+class FieldIdea:
+    """A piloting, scaling or adopted idea shown under an answer: a practice in colleagues'
+    classrooms, not a library session. ``line`` reads alone: "Colleagues at Lincoln MS are
+    piloting: #12 Exit tickets on sticky notes"."""
+
+    number: int
+    title: str
+    status: str  # "piloting", "scaling", "adopted"
+    line: str
+
+
+@dataclass(frozen=True)
 class FormField:
     """One input of a form; ``hint`` is the example answer shown as a placeholder."""
 
@@ -180,7 +195,7 @@ class Pressed:
     stale: bool = False  # the button means nothing any more (tampered, unknown)
 
 
-_NESTED = frozenset({"cards", "actions", "notes", "ideas", "form", "image"})
+_NESTED = frozenset({"cards", "actions", "notes", "ideas", "form", "image", "field_ideas"})
 
 # Action ids the core owns; front-ends route clicks on them to ``Core.feedback``.
 FEEDBACK_HELPFUL = "feedback_helpful"

@@ -6,8 +6,8 @@ configured (``bot/startup.py`` says which and why). ``/healthz`` says the proces
 the reasons; ``/metrics`` is for Prometheus, on its own port when ``STAFFROOM_METRICS_PORT`` is
 set. ``/``, ``/privacy`` and ``/terms`` are plain pages (``bot/pages.py``); ``/insights`` are the
 leaders' pages (``bot/insights_web``). Every request gets a request id that its log lines carry
-(``bot/logs.py``). Beside the server run the loops: the pipeline's sweep, review-post retries and
-the insights jobs.
+(``bot/logs.py``). Beside the server run the loops: the pipeline's sweep, review-post retries,
+the insights jobs and the follow-through scheduler (check-ins, notices: ``bot/follow_jobs.py``).
 """
 
 from __future__ import annotations
@@ -286,6 +286,8 @@ async def run(
                 pass
         loops.append(asyncio.create_task(answer_abandoned(components.core, sweep_seconds)))
         loops.append(asyncio.create_task(insights_upkeep(components)))
+        if components.follow is not None:
+            loops.append(asyncio.create_task(components.follow.scheduler.forever(30.0)))
         if components.review is not None:
             loops.append(asyncio.create_task(retry_review_posts(components.review, retry_seconds)))
         await stop.wait()

@@ -338,7 +338,10 @@ class Settings(BaseSettings):
         description="When the weekly digest is due, in STAFFROOM_TIMEZONE: a weekday and a time.",
     )
 
-    @field_validator("context_idle", "draft_ttl", mode="before")
+    checkin_after: float = Field(7 * 86400.0, gt=0, description="How long after *I'll try this* "
+                                 "the check-in comes: 45s, 2h, 7d (a day or more: a school-day morning).")  # fmt: skip
+
+    @field_validator("context_idle", "draft_ttl", "checkin_after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

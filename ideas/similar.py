@@ -7,7 +7,7 @@ once and saved with the caller's unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import sqlalchemy as sa
@@ -41,15 +41,25 @@ def similar_ideas(
     min_score: float = DEFAULT_MIN_SCORE,
     embed_model: str = "",
     exclude_id: int | None = None,
+    statuses: Collection[str] | None = None,
+    vector: np.ndarray | None = None,
 ) -> list[tuple[Idea, float]]:
-    """Up to `k` non-duplicate ideas scoring at least `min_score` against `text`, best first."""
+    """Up to `k` non-duplicate ideas scoring at least `min_score` against `text`, best first.
+
+    ``statuses`` keeps only ideas in those statuses; ``vector`` is `text` already embedded with
+    the same model (a search's query vector), used when its size fits.
+    """
     stmt = sa.select(Idea).where(Idea.status != Status.DUPLICATE.value).order_by(Idea.id)
     if exclude_id is not None:
         stmt = stmt.where(Idea.id != exclude_id)
+    if statuses is not None:
+        stmt = stmt.where(Idea.status.in_([str(x) for x in statuses]))
     ideas = list(s.scalars(stmt))
     if not ideas or not text.strip():
         return []
-    query = _unit(embed([text]))[0]
+    known = next((i.embedding for i in ideas if i.embedding_model == embed_model), None)
+    fits = vector is not None and known is not None and len(known) == np.size(vector) * 4
+    query = _unit(vector if fits else embed([text]))[0]  # type: ignore[arg-type]
     dim = len(query) * 4  # bytes of float32
     stale = [
         i

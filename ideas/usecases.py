@@ -25,6 +25,7 @@ from ideas.engagement import (
     vote_try,
 )
 from ideas.pitch import DraftView, PitchDraftService, flatten_answers
+from ideas.publishing import Person, Provenance, provenance, record_publication
 from ideas.questions import close_question, get_design_question, open_question
 from ideas.records import Actor, IdeaDetail, VoteCounts, VoteResult
 from ideas.service import (
@@ -185,6 +186,31 @@ def similar_to(
     return [(i, counts[i.id]) for i, _ in found]
 
 
+@dataclass(frozen=True)
+class FieldMatch:
+    """An idea in the field (piloting, scaling, adopted) that matches a question."""
+
+    idea_id: int
+    title: str
+    status: str
+    school: str
+    score: float
+
+
+FIELD_STATUSES = (Status.PILOTING, Status.SCALING, Status.ADOPTED)
+
+
+def field_ideas_for(
+    s: Session, text: str, vector: Vector, embed: Embed, model: str, min_score: float, k: int = 2
+) -> list[FieldMatch]:
+    """Piloting, scaling and adopted ideas scoring at least ``min_score`` on ``text``."""
+    found = similar_ideas(
+        s, text, embed, k=k, min_score=min_score, embed_model=model, statuses=FIELD_STATUSES,
+        vector=np.asarray(vector, dtype=np.float32) if vector is not None else None,
+    )  # fmt: skip
+    return [FieldMatch(i.id, i.title, i.status, i.school, score) for i, score in found]
+
+
 # --- votes, comments ----------------------------------------------------------------------
 
 
@@ -261,6 +287,19 @@ def record_review_post(s: Session, idea_id: int, channel: str, ref: str, error: 
         mark_review_posted(s, idea_id, channel=channel, ref=ref)
         return 0
     return mark_review_failed(s, idea_id, error)
+
+
+# --- publishing to the library ------------------------------------------------------------
+
+
+def publication_of(s: Session, idea_id: int) -> Provenance:
+    """An adopted idea as its library session tells it (refused unless adopted)."""
+    return provenance(s, idea_id)
+
+
+def record_published(s: Session, who: Actor, idea_id: int, note: str) -> list[Person]:
+    """The publication in the idea's audit trail; who to tell about it."""
+    return record_publication(s, who, idea_id, note)
 
 
 # --- design questions -----------------------------------------------------------------------

@@ -3,6 +3,11 @@
 A file that no session lists becomes a session of its own: its id is the file's relative path
 without its suffix (``t3/intro`` for ``t3/intro.md``) and its title is its first heading, its
 document title, or its file name made readable.
+
+Published field ideas (``staffroom ideas publish``) live in managed folders,
+``field-ideas/<folder>/``, each with its own ``catalog.yaml`` whose file paths are relative to
+that folder; they are read with the library's catalog, so a folder and its entry appear (and
+disappear) together.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from retrieval.types import SessionMeta
 from staffroom_errors import LibraryError, LoaderError
 
 CATALOG_NAMES = ("catalog.yaml", "catalog.yml")
+MANAGED_DIR = "field-ideas"  # published field ideas: one folder each, with its own catalog.yaml
 _LIST_FIELDS = ("grade_bands", "subjects", "tags")
 _TEXT_FIELDS = ("title", "presenter", "date", "url", "summary")
 # Front matter and catalog keys -> SessionMeta fields.
@@ -46,15 +52,20 @@ class FileHints:
 
 
 def load_catalog(library: Path) -> Catalog:
-    """Read the library's catalog; an empty Catalog when there is none."""
+    """Read the library's catalog (with the managed field-idea folders'); empty when none."""
     for name in CATALOG_NAMES:
         path = library / name
         if path.is_file():
+            catalog = _parse_catalog(_read_yaml(path, name), name)
             break
     else:
-        return Catalog()
+        catalog = Catalog()
+    return _with_managed(catalog, library)
+
+
+def _read_yaml(path: Path, name: str) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as err:
         raise LibraryError(f"Cannot read {name}: {err}.") from err
     except yaml.YAMLError as err:
@@ -63,7 +74,28 @@ def load_catalog(library: Path) -> Catalog:
         raise LibraryError(
             f"{name} is not valid YAML{at}.", hint="Check indentation and quotes there."
         ) from err
-    return _parse_catalog(raw, name)
+
+
+def _with_managed(catalog: Catalog, library: Path) -> Catalog:
+    """``catalog`` plus each ``field-ideas/<folder>/catalog.yaml`` (hidden folders skipped)."""
+    root = library / MANAGED_DIR
+    if not root.is_dir():
+        return catalog
+    sessions, files = dict(catalog.sessions), dict(catalog.file_sessions)
+    untitled = set(catalog.untitled)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        name = f"{MANAGED_DIR}/{folder.name}/{CATALOG_NAMES[0]}"
+        if not (folder / CATALOG_NAMES[0]).is_file():
+            continue
+        part = _parse_catalog(_read_yaml(folder / CATALOG_NAMES[0], name), name)
+        for sid, meta in part.sessions.items():
+            if sid in sessions:
+                raise LibraryError(f"{name}: the session id {sid!r} is used twice.")
+            sessions[sid] = meta
+        untitled |= part.untitled
+        for rel, sid in part.file_sessions.items():
+            files[f"{MANAGED_DIR}/{folder.name}/{rel}"] = sid
+    return Catalog(sessions, files, catalog.path, frozenset(untitled))
 
 
 def _parse_catalog(raw: Any, name: str) -> Catalog:

@@ -73,12 +73,13 @@ def funnel(s: Session, k: int, months: int = 12, now: datetime | None = None) ->
     }
     author = {iid: asker_key(i.author_platform, i.author_id) for iid, i in ideas.items()}
     events: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for iid, to, at in s.execute(
-        sa.select(IdeaEvent.idea_id, IdeaEvent.to_status, IdeaEvent.created_at).order_by(
-            IdeaEvent.id
-        )
+    for iid, frm, to, at in s.execute(
+        sa.select(
+            IdeaEvent.idea_id, IdeaEvent.from_status, IdeaEvent.to_status, IdeaEvent.created_at
+        ).order_by(IdeaEvent.id)
     ):
-        events[iid].append((at, to))
+        if frm != to:  # same status: a note in the trail (a publication), not a move
+            events[iid].append((at, to))
     ends = _month_ends(now.date(), months)
     grid: list[list[Count]] = []
     totals: list[Count] = []

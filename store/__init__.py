@@ -26,6 +26,14 @@ from store.conversations import (
     take_stale_events,
 )
 from store.db import Database, make_engine, make_sessionmaker, normalize_url
+from store.follow_models import (
+    FollowMessage,
+    FollowPerson,
+    FollowReflection,
+    FollowTry,
+    IdeaFollower,
+    PilotMember,
+)
 from store.idea_models import Comment, DesignQuestion, Idea, IdeaEvent, PitchDraft, Vote
 from store.insight_models import (
     InsightAnswer,
@@ -65,8 +73,13 @@ __all__ = [
     "Database",
     "DesignQuestion",
     "Feedback",
+    "FollowMessage",
+    "FollowPerson",
+    "FollowReflection",
+    "FollowTry",
     "Idea",
     "IdeaEvent",
+    "IdeaFollower",
     "InsightAnswer",
     "InsightCluster",
     "InsightPageView",
@@ -76,6 +89,7 @@ __all__ = [
     "LLMUsage",
     "Lock",
     "OpenEvent",
+    "PilotMember",
     "PitchDraft",
     "PrivacyLog",
     "ProcessedEvent",

@@ -7,9 +7,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "ideas", "insights", "retrieval", "ingest", "store")
+PACKAGES = ("bot", "follow", "ideas", "insights", "retrieval", "ingest", "store")
 ALLOWED = {  # the brief's architecture; every package may raise staffroom_errors
-    "bot": {"ideas", "insights", "retrieval", "ingest", "store"},
+    "bot": {"follow", "ideas", "insights", "retrieval", "ingest", "store"},
+    "follow": {"store"},
     "ingest": {"retrieval"},
     "ideas": {"store"},
     "insights": {"store"},

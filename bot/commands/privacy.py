@@ -1,5 +1,5 @@
-"""``staffroom privacy forget USER_ID``: delete one person's questions, votes and drafts on
-request, and record that it was done (not what was deleted)."""
+"""``staffroom privacy forget USER_ID``: delete one person's questions, votes, drafts and
+follow-through (tries, check-ins, reflections) on request, and record that it was done (not what was deleted)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def add(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_privacy(args: argparse.Namespace) -> int:
     from bot.commands import settings_from
     from bot.reindex.watch import open_database
+    from follow.people import forget as forget_follow_through
     from insights.retention import Person, forget
     from staffroom_errors import InputError
 
@@ -28,12 +29,13 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     try:
         with database.session() as s:
             forget(s, person, requested_by=f"cli:{_login()}")
+            forget_follow_through(s, person.platform, person.user_id)
     finally:
         database.dispose()
     where = f" on {person.platform}" if person.platform else " on every platform"
     print(
-        f"Forgot {person.user_id}{where}: their questions, votes, pitch drafts and chat state "
-        "are deleted. The privacy log records that this was done, not what."
+        f"Forgot {person.user_id}{where}: their questions, votes, pitch drafts, chat state, "
+        "tries, check-ins and reflections are deleted. The privacy log records that this was done, not what."
     )
     return 0
 

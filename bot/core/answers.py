@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 LAST_QUESTION = "last_question_id"
 PENDING_MAX = 256  # answers never grounded (a failed post) must not pile up
+# Adds to an answer (follow-through's *I'll try this* and colleagues' counts); never required.
+Extra = Callable[["Incoming", "SearchResponse", Reply], Awaitable[Reply]]
 
 
 class Retriever(Protocol):
@@ -75,6 +77,11 @@ class Answers:
         # A small pool so that 20 questions do not fight over 2 cores.
         self._pool = ThreadPoolExecutor(search_workers, thread_name_prefix="search")
         self._pending: OrderedDict[int, tuple[str, SearchResponse]] = OrderedDict()
+        self._extras: list[Extra] = []
+
+    def add_extra(self, extra: Extra) -> None:
+        """``extra(incoming, response, reply)`` may add to every answer (a failure is logged)."""
+        self._extras.append(extra)
 
     def _plain_search(
         self, query: str, *, k: int = 5, filters: Filters | None = None
@@ -148,7 +155,14 @@ class Answers:
             self._pending[question_id] = (turn.plan.query, shown)
             while len(self._pending) > PENDING_MAX:
                 self._pending.popitem(last=False)
-        return ask.verdict_reply(verdict, turn.response, question_id, notes)
+        reply = ask.verdict_reply(verdict, turn.response, question_id, notes)
+        shown = replace(turn.response, results=verdict.shown or turn.response.results)
+        for extra in self._extras:
+            try:
+                reply = await extra(incoming, shown, reply)
+            except Exception:
+                log.exception("an answer extra failed for question %s", question_id)
+        return reply
 
     async def _turn(self, query: str, context: Context | None) -> TurnResult:
         if getattr(self.turns, "rewriter", None) is not None:  # an LLM may rewrite follow-ups

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +24,12 @@ class Refusal:
     retry: bool
     reason: str
     after: float | None = None
+    status: int = 0  # the HTTP status, when there was one
+
+
+# The refusal a call in this task last gave up on (a courier's caller reads it to tell a user
+# who is gone, 403/404, from a platform that is down); None once a call succeeded.
+LAST_REFUSAL: ContextVar[Refusal | None] = ContextVar("last_refusal", default=None)
 
 
 async def retrying(
@@ -45,6 +52,7 @@ async def retrying(
                 raise
         if not refusal.retry or attempt == attempts:
             log.error("%s failed: %s", what, refusal.reason)
+            LAST_REFUSAL.set(refusal)
             return None
         delay = refusal.after if refusal.after is not None else backoff * 2 ** (attempt - 1)
         delay = min(delay, MAX_RETRY_AFTER)
@@ -70,7 +78,7 @@ def http_refusal(
             after: float | None = float(str(headers.get("Retry-After")))
         except ValueError:
             after = None
-        return Refusal(status in RETRY_STATUSES, f"HTTP {status} ({where})", after)
+        return Refusal(status in RETRY_STATUSES, f"HTTP {status} ({where})", after, status)
     if isinstance(err, TimeoutError | aiohttp.ClientError | network):
         return Refusal(True, f"{err!r} ({where})")
     return None

@@ -126,8 +126,10 @@ class IdeaBrowser:
         if not name and who == (detail.idea.author_platform, detail.idea.author_id):
             name = detail.idea.author_name
         by = name or event.actor_id
-        note = f": {event.note}" if event.note else ""
         when = f"{event.created_at:%Y-%m-%d %H:%M} UTC"
+        if event.from_status == event.to_status:  # a note that kept the status (a publication)
+            return f"{when} 📚 {event.note} by {by}"
+        note = f": {event.note}" if event.note else ""
         return f"{when} {was} → {ideas.status_label(event.to_status)} by {by}{note}"
 
     async def vote(self, who: Incoming, idea_id: int, *, tried: bool, outcome: str = "") -> Reply:

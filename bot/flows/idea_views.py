@@ -140,7 +140,8 @@ def triage_actions(idea: Idea) -> tuple[Action, ...]:
 
 
 def engagement_actions(idea_id: int) -> tuple[Action, ...]:
-    """ "I'd try this" and "I tried this" (the latter asks for a one-line outcome)."""
+    """ "I'd try this", "I tried this" (it asks for a one-line outcome) and "Follow" (told when
+    it is piloted, scaled or adopted: ``bot/follow_flow.py``)."""
     return (
         Action(SAY, "🙋 I'd try this", f"idea {idea_id} try", typed=f"idea {idea_id} try"),
         Action(
@@ -149,6 +150,7 @@ def engagement_actions(idea_id: int) -> tuple[Action, ...]:
             f"tried|{idea_id}",
             typed=f"idea {idea_id} tried <how it went>",
         ),
+        Action(SAY, "🔔 Follow", f"follow {idea_id}", typed=f"follow {idea_id}"),
     )
 
 

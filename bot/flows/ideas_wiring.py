@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import Core
 from bot.flows.design_questions import QuestionDesk
+from bot.flows.field_ideas import FieldIdeas
 from bot.flows.idea_list import IdeaBrowser
 from bot.flows.idea_views import IdeaDeps
 from bot.flows.pitch import DRAFT_TTL, PitchFlow
@@ -46,6 +47,8 @@ def install(core: Core, deps: IdeaDeps, *, draft_ttl: float = DRAFT_TTL) -> Revi
     core.register_form("tried", browser.tried_form_spec())
     for form_id, spec in desk.forms().items():
         core.register_form(form_id, spec)
+    if deps.embed is not None:  # colleagues' piloted ideas under answers that match them
+        core.answers.add_extra(FieldIdeas(deps.db, deps.embed, deps.embed_model))
     core.register_thread_hook(desk.on_thread_reply)
     core.register_thread_hook(questions.on_thread_reply)
     return desk

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import ideas
 from bot.core import Turn
@@ -18,9 +21,17 @@ from bot.flows.idea_views import IdeaDeps, idea_card, triage_actions
 from bot.forms import FormSpec, Values
 from bot.messages import Form, FormField, Incoming, Reply
 from ideas import usecases as do
-from ideas.usecases import IdeaState, Move
+from ideas.usecases import IdeaState, Move, Moved
 from staffroom_errors import InputError
 from store import acquire_lock, release_lock
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# Run in the move's own transaction (follow-through schedules its notices here).
+MoveHook = Callable[["Session", Moved], object]
+# Extra (label, value) lines for an idea's review card (a pilot's verdicts and evidence).
+CardLines = Callable[["Session", int], tuple[tuple[str, str], ...]]
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +62,11 @@ def parse_move(args: str) -> Move | None:
     return Move(int(m.group(1)), action, m.group(3), rest, target)
 
 
-def review_reply(state: IdeaState) -> Reply:
+def review_reply(state: IdeaState, lines: tuple[tuple[str, str], ...] = ()) -> Reply:
     """The review-channel post: the idea's summary and the buttons its status allows."""
     idea = state.idea
     card = idea_card(idea, state.counts, question=state.question)
+    card = replace(card, lines=(*card.lines, *lines))
     return Reply(
         text=f"New idea #{idea.id}: {idea.title} ({card.status})",
         answer=f"Idea #{idea.id} · {card.status}",
@@ -70,6 +82,24 @@ class ReviewDesk:
 
     def __init__(self, deps: IdeaDeps) -> None:
         self.deps = deps
+        self.move_hooks: list[MoveHook] = []
+        self.after_move: list[Callable[[], object]] = []  # on the loop, once committed
+        self.card_lines: CardLines | None = None
+
+    def _move(self, s: Session, actor: ideas.Actor, move: Move) -> Moved:
+        moved = do.move(s, actor, move)
+        for hook in self.move_hooks:
+            hook(s, moved)
+        return moved
+
+    async def _lines(self, idea_id: int) -> tuple[tuple[str, str], ...]:
+        if self.card_lines is None:
+            return ()
+        try:
+            return await self.deps.db.run(self.card_lines, idea_id)
+        except Exception:
+            log.exception("could not read idea %s's pilot evidence", idea_id)
+            return ()
 
     # --- posting ---------------------------------------------------------------------
 
@@ -86,7 +116,8 @@ class ReviewDesk:
                 state = await db.run(do.pending_review, idea_id)
                 if state is None:
                     return Delivered(error="already_posted")
-                sent = await self.deps.delivery.send(review, review_reply(state))
+                lines = await self._lines(idea_id)
+                sent = await self.deps.delivery.send(review, review_reply(state, lines))
                 ref = sent.ref.key if sent.ref is not None else ""
                 error = sent.error or "not_posted"
                 attempts = await db.run(
@@ -130,7 +161,9 @@ class ReviewDesk:
     async def apply(self, who: Incoming, move: Move) -> list[Reply]:
         await ideas.check_staff(self.deps.directory, who.platform, who.user_id, "review ideas")
         actor = ideas.Actor(who.platform, who.user_id, who.user_name)
-        moved = await self.deps.db.run(do.move, actor, move)
+        moved = await self.deps.db.run(self._move, actor, move)
+        for done in self.after_move:
+            done()
         await self._announce(moved.idea, actor, moved.before, moved.after, move.note)
         if moved.target is not None:  # a merge moved votes and comments: its counts changed
             await self._refresh(moved.target)
@@ -153,7 +186,8 @@ class ReviewDesk:
         review = self.deps.review
         if review is not None and idea.review_ref:
             post = MessageRef.parse(review.platform, idea.review_ref)
-            await self.deps.delivery.update(post, review_reply(state))
+            lines = await self._lines(idea.id)
+            await self.deps.delivery.update(post, review_reply(state, lines))
             await self.deps.delivery.send(Address.thread_of(post), Reply(change + said))
         dm = Reply(
             text=f"Your idea #{idea.id} “{idea.title}” is now {ideas.status_label(after)}."
@@ -173,7 +207,12 @@ class ReviewDesk:
         review = self.deps.review
         if review is not None and state.idea.review_ref:
             post = MessageRef.parse(review.platform, state.idea.review_ref)
-            await self.deps.delivery.update(post, review_reply(state))
+            lines = await self._lines(state.idea.id)
+            await self.deps.delivery.update(post, review_reply(state, lines))
+
+    async def refresh(self, idea_id: int) -> None:
+        """Redraw an idea's review post (new pilot evidence came in)."""
+        await self._refresh(await self.deps.db.run(_state, idea_id))
 
     # --- comments from the review thread ------------------------------------------------
 
@@ -214,6 +253,10 @@ class ReviewDesk:
         target = int(values.get("target", "").strip().lstrip("#"))
         move = Move(idea_id, ideas.Action.MERGE, status, values.get("note", "").strip(), target)
         return await self.apply(who, move)
+
+
+def _state(s: Session, idea_id: int) -> IdeaState:
+    return do.state_of(s, ideas.get_idea(s, idea_id))
 
 
 def _context(context: str) -> tuple[int, str | None]:

@@ -14,6 +14,7 @@ TABS = (
     ("/insights/gaps", "Content gaps"),
     ("/insights/library", "Library use"),
     ("/insights/ideas", "Idea funnel"),
+    ("/insights/adoption", "Adoption"),
 )
 ASSETS = "/static/insights"
 

@@ -38,6 +38,7 @@ def add_routes(app: web.Application, deps: InsightsDeps) -> None:
     r.add_post(r"/insights/gaps/{topic:\d+}/design-question", guarded(question_post, post=True))
     r.add_get("/insights/library", guarded(library))
     r.add_get("/insights/ideas", guarded(funnel))
+    r.add_get("/insights/adoption", guarded(adoption))
     r.add_get("/insights/{rest:.*}", guarded(not_found))
     r.add_post("/insights/{rest:.*}", guarded(not_found, post=True))
     r.add_get("/static/insights/{name}", static)
@@ -205,6 +206,14 @@ async def funnel(request: web.Request, viewer: access.Viewer, frame: Frame) -> w
 
     fp = await _in_session(request, lambda s: figures(s, frame.k))
     return html(use_pages.funnel_page(frame, fp))
+
+
+async def adoption(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:
+    from bot.insights_web.adoption_page import adoption_page
+    from insights.adoption import adoption as figures
+
+    ap = await _in_session(request, lambda s: figures(s, frame.k))
+    return html(adoption_page(frame, ap))
 
 
 async def not_found(request: web.Request, viewer: access.Viewer, frame: Frame) -> web.Response:

@@ -23,6 +23,7 @@ from bot.messages import (
     Reply,
     SessionCard,
 )
+from bot.render import field_ideas
 
 Block = dict[str, Any]
 
@@ -129,6 +130,9 @@ def reply_blocks(reply: Reply, max_blocks: int = MAX_BLOCKS) -> list[Block]:
         if len(blocks) + len(piece) + len(tail) > max_blocks:
             break
         blocks += piece
+    field = field_ideas.slack_blocks(reply.field_ideas, escape)
+    if len(blocks) + len(field) + len(tail) <= max_blocks:
+        blocks += field
     return blocks + tail
 
 

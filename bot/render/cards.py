@@ -28,6 +28,7 @@ from bot.messages import (
     Reply,
     SessionCard,
 )
+from bot.render import field_ideas
 
 Card = dict[str, Any]
 
@@ -152,6 +153,7 @@ def _reply_card(reply: Reply, snippets: bool, note: str, state: dict[str, Any] |
         body.append(text_block(escape(" ".join(reply.notes)), size="Small", isSubtle=True))
     body += [session_block(s, snippet=snippets) for s in reply.cards]
     body += [idea_block(i) for i in reply.ideas]
+    body += field_ideas.card_items(reply.field_ideas, escape)
     if note:
         body.append(note_block(note))
     actions = []

@@ -13,6 +13,7 @@ from bot.messages import (
     Reply,
     SessionCard,
 )
+from bot.render import field_ideas
 
 FEEDBACK_HINT = "(Did this help? Type `feedback good` or `feedback bad`.)"
 # Control characters (ANSI escapes above all) are shown, never obeyed by the terminal.
@@ -35,6 +36,7 @@ def _render(reply: Reply) -> str:
         lines += _idea(idea)
     for n, card in enumerate(reply.cards, 1):
         lines += _card(n, card)
+    lines += field_ideas.text_lines(reply.field_ideas)
     if reply.image is not None:  # a terminal shows no pictures: say what it shows
         lines.append(f"[chart: {reply.image.alt}]")
     lines += list(reply.notes)

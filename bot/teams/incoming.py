@@ -97,7 +97,7 @@ def from_message(activity: Activity) -> Incoming:
     return Incoming(
         PLATFORM, user, conversation, "" if personal else thread, plain_text(activity),
         "dm" if personal else "mention", user_name=name, event_id=message_id,
-        message_id=message_id, private=personal,
+        message_id=message_id, private=personal, timezone=activity.get("localTimezone") or "",
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from store import (
+    follow_models,  # noqa: F401
     idea_models,  # noqa: F401
     models,  # noqa: F401 - registers the tables on Base.metadata
 )

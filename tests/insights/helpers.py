@@ -70,3 +70,42 @@ def ask(
 
 def people(n: int, prefix: str = "U") -> list[str]:
     return [f"{prefix}{i:03d}" for i in range(n)]
+
+
+def _idea(s: Session, title: str, school: str, author: str, status: str = "new") -> int:
+    idea = store.Idea(title=title, practice="p", problem="p", evidence="e", school=school,
+                author_platform="slack", author_id=author, status=status,
+                created_at=store.utcnow(), updated_at=store.utcnow())  # fmt: skip
+    s.add(idea)
+    s.flush()
+    return idea.id
+
+
+def seed_adoption(s: Session) -> tuple[int, int]:
+    """Lincoln MS designs exit tickets (piloting), Eastside HS a phone hotel (adopted and
+    published); 6 Eastside and 2 Maple teachers pilot the first, 5 Lincoln teachers try the
+    second's library session; 4 more Lincoln teachers try another session."""
+    exit_id = _idea(s, "Exit tickets on sticky notes", "Lincoln MS", "ULIN0", "piloting")
+    phone_id = _idea(s, "Phone hotel", "Eastside HS", "UEAS0", "adopted")
+    for n in range(1, 5):
+        _idea(s, f"Lincoln idea {n}", "Lincoln MS", f"ULIN{n}")
+        _idea(s, f"Eastside idea {n}", "Eastside HS", f"UEAS{n}")
+    _idea(s, "Maple idea", "Maple ES", "UMAP0")
+    verdicts = ["adopt", "adopt", "adopt", "adapt", "adapt", None]
+    for n, verdict in enumerate(verdicts):
+        s.add(store.PilotMember(idea_id=exit_id, platform="slack", user_id=f"UEP{n}",
+                          school="Eastside HS", verdict=verdict))  # fmt: skip
+    for n in range(2):
+        s.add(
+            store.PilotMember(
+                idea_id=exit_id, platform="slack", user_id=f"UMP{n}", school="Maple ES"
+            )
+        )
+    for n in range(5):
+        s.add(store.FollowTry(platform="slack", user_id=f"ULT{n}", session_id=f"field-idea-{phone_id}",
+                        school="Lincoln MS", title="Phone hotel"))  # fmt: skip
+    for n in range(4):
+        s.add(store.FollowTry(platform="slack", user_id=f"ULS{n}", session_id="exit-tickets",
+                        school="Lincoln MS"))  # fmt: skip
+    s.flush()
+    return exit_id, phone_id

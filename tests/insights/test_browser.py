@@ -32,6 +32,7 @@ from store import utcnow
 from store.migrate import upgrade
 from tests.bot.fakes import FakeRetriever
 from tests.insights.conftest import STAFF, Courier, sign_in_link
+from tests.insights.helpers import seed_adoption
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +51,7 @@ PAGES = [
     ("gaps", "/insights/gaps?weeks=26"),
     ("library", "/insights/library?weeks=26"),
     ("ideas", "/insights/ideas"),
+    ("adoption", "/insights/adoption"),
 ]
 
 
@@ -91,6 +93,7 @@ def district(tmp_path: Path) -> Iterator[Components]:
     parts.insights = replace(parts.insights, pages=pages)
     with parts.database.session() as s:
         seed(s, questions=2000, askers=180, schools=8, weeks=26, end=utcnow().date(), ideas=160)
+        seed_adoption(s)  # pilots and tries for the adoption page
     embedder = FakeEmbedder(dim=512)
     run_upkeep(parts.database, embedder.embed_queries, model=embedder.name,
                retention_days=365, holder="browser-test")  # fmt: skip

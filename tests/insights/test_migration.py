@@ -26,11 +26,11 @@ def _tables(url: str) -> set[str]:
 
 
 def test_0004_down_and_up(db_url: str) -> None:
-    upgrade(db_url)
-    assert current(db_url) == "0004" and INSIGHT_TABLES <= _tables(db_url)
+    upgrade(db_url)  # to the newest revision: 0004 or a later one
+    assert current(db_url) >= "0004" and INSIGHT_TABLES <= _tables(db_url)
     downgrade(db_url, "0003")
     assert current(db_url) == "0003"
     tables = _tables(db_url)
     assert not (INSIGHT_TABLES & tables) and {"questions", "ideas", "processed_events"} <= tables
     upgrade(db_url)
-    assert current(db_url) == "0004" and INSIGHT_TABLES <= _tables(db_url)
+    assert current(db_url) >= "0004" and INSIGHT_TABLES <= _tables(db_url)

@@ -12,7 +12,10 @@ from store import DesignQuestion, InsightPageView
 from tests.insights.conftest import STAFF, TEACHER, sign_in_link, signed_in
 from tests.insights.helpers import ask, people
 
-PAGES = ["/insights", "/insights/topics", "/insights/gaps", "/insights/library", "/insights/ideas"]
+PAGES = [
+    "/insights", "/insights/topics", "/insights/gaps", "/insights/library", "/insights/ideas",
+    "/insights/adoption",
+]  # fmt: skip
 
 
 @pytest.fixture

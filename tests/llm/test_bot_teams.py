@@ -68,4 +68,5 @@ async def test_teams_updates_the_answer_card_with_the_grounded_answer(
     assert [a["verb"] for a in update.card["actions"]] == [
         "feedback_helpful",
         "feedback_not_helpful",
+        "staffroom_say",  # I'll try this (follow-through) stays on the grounded answer
     ]

@@ -65,6 +65,8 @@ CIRCLES = (
     "We sit in a circle with a talking piece and each student shares one weekend highlight.",
 )
 
+FIELD_QUESTION = "exit tickets sorted into three piles with sticky notes"
+
 SCRIPTS: dict[str, Script] = {
     "pitch_submitted": (
         *pitch("teacher", *EXIT, first="I have an idea"),
@@ -164,6 +166,23 @@ SCRIPTS: dict[str, Script] = {
         ),
         Say("teacher", "continue", ("Welcome back", "Question 2 of 6")),
         Say("teacher", "We greet every student by name at the door.", ("Question 3 of 6",)),
+    ),
+    "field_idea_under_an_answer": (
+        *pitch("teacher", *EXIT),
+        Say("teacher", "submit", ("Your idea is #1",)),
+        Say("teacher", FIELD_QUESTION, ("Start with",), ("Colleagues",)),  # new: not in the field
+        Say("staff", "triage 1 review", ("now under review",)),
+        Say("staff", "triage 1 pilot", ("now piloting",)),
+        Say(
+            "colleague",
+            FIELD_QUESTION,
+            (
+                "Start with",
+                "field ideas, not library sessions",
+                "Colleagues at Lincoln Middle are piloting: #1 Exit tickets sorted into three piles",
+            ),
+        ),
+        Say("colleague", "restorative circles after a fight", ("Start with",), ("Colleagues",)),
     ),
     "keywords_that_are_questions": (
         Say("teacher", "ideas for warm-ups", ("Start with",)),

@@ -37,7 +37,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # group id -> member ids
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by file id
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info: id -> names
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info: id -> names, tz
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 

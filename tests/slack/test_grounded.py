@@ -33,6 +33,7 @@ from tests.bot.fakes import FakeRetriever, canned
 from tests.llm.fake_openai import FakeOpenAI, Script
 from tests.slack.conftest import SECRET, Staffroom, mention
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.follow_helpers import with_follow
 
 ANSWER = (
     "Sort exit tickets into three piles [1]. "
@@ -238,6 +239,7 @@ async def test_without_a_key_replies_are_unchanged_and_no_server_is_called(
 ):
     caplog.set_level(logging.DEBUG)
     plain = await start_server(f"sqlite:///{tmp_path / 'plain.db'}")  # the bot without LLMs
+    with_follow(plain)  # as ``build`` wires it: answers offer I'll try this
     await plain.event(mention("exit tickets"), event_id="EvPlain")
     await fake_slack.wait_for(lambda f: len(_posts(f)) == 1)
     caplog.clear()

@@ -15,6 +15,8 @@ TABLES = {
     "idea_events", "reindex_runs", "locks", "llm_usage",
     "insight_clusters", "insight_questions", "insight_answers", "insight_sign_ins",
     "insight_page_views", "privacy_log", "insight_sends",
+    "follow_people", "follow_tries", "follow_messages", "follow_reflections", "idea_followers",
+    "pilot_members",
 }  # fmt: skip
 
 
