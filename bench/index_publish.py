@@ -1,7 +1,7 @@
 """Publishing a changed index at scale: extend the live version vs rebuild it; query speed.
 
-    python bench/index_publish.py                      # 100k chunks, 3 runs each (~15 min on 2 cores)
-    python bench/index_publish.py --size 20000 --runs 1 --queries 60      # a quick look
+    python bench/index_publish.py               # 100k chunks, 3 runs each (~20 min on 2 cores)
+    python bench/index_publish.py --size 20000 --runs 1 --queries 60   # a quick look
 
 Parts, each in its own process (so each peak RSS is its own):
   build    a synthetic library (bench/_common.py: teaching-vocabulary text, clustered unit
