@@ -30,10 +30,12 @@ from retrieval.matching import MatchJudge, Verdict
 from retrieval.types import Filters, SearchResponse
 
 # A follow-up that, on its own, is this clearly off-topic ("thanks! is it supposed to snow
-# tomorrow?") is not merged with the last question: it starts fresh. Short real follow-ups
-# score up to ~0.15 on their own ("how long does it take?"), so the bar sits well above.
+# tomorrow?", "weather tomorrow?") is not merged with the last question: it starts fresh.
+# Short real follow-ups score up to ~0.15 on their own ("how long does it take?"), so the bar
+# sits well above. Follow-ups of one topic word ("online?", "shorter?") are not checked: alone
+# they read as neither ("parking?" 0.16, "online?" 0.00).
 FOLLOW_UP_OFF_TOPIC = 0.20
-GUARD_WORDS = 3
+GUARD_WORDS = 2
 
 
 class PreferringRetriever(Protocol):

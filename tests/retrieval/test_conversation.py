@@ -47,6 +47,20 @@ def test_small_talk_is_off_topic_and_does_not_end_the_topic(convo) -> None:
     assert back.plan.kind == "pronoun" and back.shown_ids[0] == "exit-tickets"
 
 
+@pytest.mark.parametrize("small_talk", ["weather tomorrow?", "snow tomorrow?", "lunch duty?"])
+def test_two_word_small_talk_in_a_thread_is_off_topic_not_a_refinement(convo, small_talk) -> None:
+    first = convo.turn("how do I run exit tickets with 32 kids?", None)
+    turn = convo.turn(small_talk, first.context)
+    assert turn.verdict.kind == "off_topic" and not turn.shown_ids, (turn.plan, turn.shown_ids)
+    assert turn.context == first.context  # the thread's topic carries on after it
+
+
+@pytest.mark.parametrize("follow_up", ["sub plans?", "fire drill?", "google classroom?"])
+def test_two_word_teaching_follow_ups_stay_follow_ups(convo, follow_up) -> None:
+    first = convo.turn("how do I run exit tickets with 32 kids?", None)
+    assert convo.turn(follow_up, first.context).plan.kind != "new"
+
+
 def _ndcg3(ranked: list[str], relevant: set[str]) -> float:
     dcg = sum(1 / math.log2(i + 2) for i, sid in enumerate(ranked[:3]) if sid in relevant)
     return dcg / sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 3)))
