@@ -74,20 +74,24 @@ class Scheduler:
         """Poll now (something was just scheduled)."""
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Send what is due now; how many went out. Never raises."""
+    async def run_once(self, platform: str = "", user_id: str = "") -> int:
+        """Send what is due now (only to ``platform``/``user_id`` when given: the terminal
+        chat's own); how many went out. Never raises. Rows on platforms this replica has no
+        courier for are left to a replica (or a terminal chat) that has one."""
         self.stats.polls += 1
+        platforms = (platform,) if platform else self.delivery.platforms
+        if not all(self.delivery.reaches(p) for p in platforms) or not platforms:
+            return 0
         try:
             take = partial(schedule.take_due, owner=self.owner, lease=self.lease,
-                           delay=self.delay, default_tz=self.default_tz)  # fmt: skip
+                           delay=self.delay, default_tz=self.default_tz,
+                           platforms=platforms, user_id=user_id)  # fmt: skip
             due = await self.db.run(take)
         except Exception:
             log.exception("could not read the follow-through schedule")
             return 0
         sent = 0
         for item in due:
-            if item.platform not in self.delivery.platforms:
-                continue  # another replica (or a later start) serves that platform
             sent += await self._send(item)
         return sent
 
