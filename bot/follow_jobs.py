@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from bot import follow_texts
 from bot.delivery import Address, Delivered, Pipeline
-from bot.delivery.retry import LAST_REFUSAL
 from follow import schedule
 from store import utcnow
 
@@ -97,7 +96,6 @@ class Scheduler:
 
     async def _send(self, item: schedule.Due) -> int:
         reply = follow_texts.message_for(item)
-        LAST_REFUSAL.set(None)
         try:
             delivered = await self.delivery.deliver(
                 Address.direct(item.platform, item.user_id), reply, key=item.key
@@ -105,9 +103,6 @@ class Scheduler:
         except Exception as err:  # the pipeline never raises; belt and braces
             log.exception("sending %s failed", item.key)
             delivered = Delivered(error=type(err).__name__)
-        refused = LAST_REFUSAL.get()
-        if delivered.error and refused is not None and refused.status in (403, 404):
-            delivered = Delivered(error=f"http_{refused.status}")  # Teams: bot removed, user gone
         if delivered.repeated and delivered.ref is None:
             # Claimed before (a replica died mid-send, or the platform refused): the pipeline's
             # sweep sends it; look again after a pause, and mark it sent once it is done.
