@@ -174,7 +174,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bot.app import build
     from bot.terminal import run_chat
 
-    return run_chat(build(settings_from(args)).core)
+    app = build(settings_from(args))
+    return run_chat(app.core, pull=app.follow.due_for if app.follow is not None else None)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 # The platform's own time zone for a user ("" when unknown): Slack's users.info.
 TimezoneOf = Callable[[str, str], Awaitable[str]]
-REFLECT, EVIDENCE = "reflect", "evidence"
+REFLECT, EVIDENCE, ANSWER = "reflect", "evidence", "checkin_answer"
+# What a person may type to answer the check-in just shown (the terminal has no buttons).
+TYPED_ANSWERS = {"worked": "worked", "partly": "partly", "didnt_work": "didnt_work",
+                 "didnt": "didnt_work", "not_yet": "not_yet", "notyet": "not_yet", "stop": "stop"}  # fmt: skip
 SKIP = frozenset({"skip", "no", "no thanks", "cancel", "later"})
 
 
@@ -67,6 +70,7 @@ class FollowFlow:
         core.register("reflections", self.on_reflections)
         core.register(REFLECT, self.on_reflect)
         core.register(EVIDENCE, self.on_evidence)
+        core.register(ANSWER, self.on_typed_answer)
         core.register("follow", self.on_follow, help=say.HELP_FOLLOW)
         core.register("unfollow", self.on_follow)
         core.register("pilot", self.on_pilot)
@@ -161,6 +165,9 @@ class FollowFlow:
             return [Reply(text=say.CHECKIN_USAGE, kind="hint")]
         message_id, answer = int(m.group(1)), m.group(2).replace("didnt", "didnt_work")
         answer = {"didnt_work_work": "didnt_work", "notyet": "not_yet"}.get(answer, answer)
+        return await self._answer(turn, message_id, answer)
+
+    async def _answer(self, turn: Turn, message_id: int, answer: str) -> list[Reply]:
         who = turn.incoming
         snooze = None
         if answer == "not_yet":
@@ -174,6 +181,31 @@ class FollowFlow:
             data = {**turn.state.data, "try_id": done.try_id}
             await self._save(replace(turn.state, flow=REFLECT, step="", data=data))
         return [say.answered(done)]
+
+    async def shown(self, platform: str, user_id: str) -> None:
+        """A check-in was just shown where there are no buttons (the terminal): the next line,
+        if it is one of the answers (worked, partly, didn't work, not yet, stop), answers it."""
+        message_id = await self.db.run(tries.open_checkin, platform, user_id)
+        if message_id is None:
+            return
+        state = await self.db.call(self.core.records.load_state, platform, user_id)
+        data = {**state.data, "checkin": message_id}
+        await self._save(replace(state, flow=ANSWER, step="", data=data))
+
+    async def on_typed_answer(self, turn: Turn) -> list[Reply] | None:
+        """The line after a check-in shown in the terminal: an answer word, else as usual."""
+        data = {k: v for k, v in turn.state.data.items() if k != "checkin"}
+        message_id = turn.state.data.get("checkin")
+        word = re.sub(r"[’'.!]", "", turn.incoming.text.strip().lower())
+        answer = TYPED_ANSWERS.get(re.sub(r"\s+", "_", word))
+        if answer is None and not self._command(word) and isinstance(message_id, int):
+            return None  # a question: answered, and the check-in still waits for its word
+        await self._save(replace(turn.state, flow="", step="", data=data))
+        if answer is None or not isinstance(message_id, int):
+            # A command: it runs; the buttons' words (``checkin <n> ...``) still work later.
+            return await self.core.handle(turn.incoming)
+        return await self._answer(replace(turn, state=replace(turn.state, data=data)),
+                                  message_id, answer)  # fmt: skip
 
     async def on_checkins(self, turn: Turn) -> list[Reply] | None:
         arg, who = turn.intent.args.strip().lower(), turn.incoming
@@ -283,7 +315,7 @@ class FollowFlow:
     def _command(self, text: str) -> bool:
         """Whether ``text`` starts with another keyword (not these two follow-ups' own)."""
         first = text.split(" ", 1)[0].lower().rstrip(":")
-        return first == "help" or first in self.core.intents - {REFLECT, EVIDENCE}
+        return first == "help" or first in self.core.intents - {REFLECT, EVIDENCE, ANSWER}
 
     async def _on_verdict(self, idea_id: int) -> None:
         if self.on_verdict is not None:

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from bot import follow_texts
 from bot.delivery import Address, Delivered, Pipeline
-from bot.delivery.retry import LAST_REFUSAL
 from follow import schedule
 from store import utcnow
 
@@ -74,26 +73,29 @@ class Scheduler:
         """Poll now (something was just scheduled)."""
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Send what is due now; how many went out. Never raises."""
+    async def run_once(self, platform: str = "", user_id: str = "") -> int:
+        """Send what is due now (only to ``platform``/``user_id`` when given: the terminal
+        chat's own); how many went out. Never raises. Rows on platforms this replica has no
+        courier for are left to a replica (or a terminal chat) that has one."""
         self.stats.polls += 1
+        platforms = (platform,) if platform else self.delivery.platforms
+        if not all(self.delivery.reaches(p) for p in platforms) or not platforms:
+            return 0
         try:
             take = partial(schedule.take_due, owner=self.owner, lease=self.lease,
-                           delay=self.delay, default_tz=self.default_tz)  # fmt: skip
+                           delay=self.delay, default_tz=self.default_tz,
+                           platforms=platforms, user_id=user_id)  # fmt: skip
             due = await self.db.run(take)
         except Exception:
             log.exception("could not read the follow-through schedule")
             return 0
         sent = 0
         for item in due:
-            if item.platform not in self.delivery.platforms:
-                continue  # another replica (or a later start) serves that platform
             sent += await self._send(item)
         return sent
 
     async def _send(self, item: schedule.Due) -> int:
         reply = follow_texts.message_for(item)
-        LAST_REFUSAL.set(None)
         try:
             delivered = await self.delivery.deliver(
                 Address.direct(item.platform, item.user_id), reply, key=item.key
@@ -101,9 +103,6 @@ class Scheduler:
         except Exception as err:  # the pipeline never raises; belt and braces
             log.exception("sending %s failed", item.key)
             delivered = Delivered(error=type(err).__name__)
-        refused = LAST_REFUSAL.get()
-        if delivered.error and refused is not None and refused.status in (403, 404):
-            delivered = Delivered(error=f"http_{refused.status}")  # Teams: bot removed, user gone
         if delivered.repeated and delivered.ref is None:
             # Claimed before (a replica died mid-send, or the platform refused): the pipeline's
             # sweep sends it; look again after a pause, and mark it sent once it is done.

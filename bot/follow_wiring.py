@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from bot.delivery.outbox import Outbox
 from bot.follow_flow import FollowConfig, FollowFlow, TimezoneOf
 from bot.follow_jobs import Scheduler
 from bot.follow_texts import evidence_lines
@@ -26,6 +27,24 @@ if TYPE_CHECKING:
 class Follow:
     flow: FollowFlow
     scheduler: Scheduler
+    outbox: Outbox | None = None
+
+    async def due_for(self, platform: str, user_id: str) -> list[Reply]:
+        """A local chat's due messages (the terminal has no server to push them): its courier
+        is an ``Outbox`` in the one pipeline, so they go out through ``deliver`` under the same
+        keys and schedule rules as Slack/Teams DMs; a check-in shown makes the next typed
+        *worked* / *partly* / *didn't work* / *not yet* / *stop* its answer."""
+        delivery = self.flow.core.delivery
+        if self.outbox is None:
+            if delivery.reaches(platform):
+                return []  # a real courier serves that platform: serve's loop sends them
+            self.outbox = Outbox(platform)
+            delivery.register(platform, self.outbox)
+        await self.scheduler.run_once(platform, user_id)
+        shown = self.outbox.drain()
+        if any(r.kind == "checkin" for r in shown):
+            await self.flow.shown(platform, user_id)
+        return shown
 
 
 def install(

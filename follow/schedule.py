@@ -81,17 +81,23 @@ def take_due(
     default_tz: str = "UTC",
     now: datetime | None = None,
     limit: int = 20,
+    platforms: Sequence[str] = (),
+    user_id: str = "",
 ) -> list[Due]:
     """Lease up to ``limit`` due rows for ``owner``; stopped people's rows end, and a check-in
-    to someone who had one today moves to their next free day (``delay`` sets the scale)."""
+    to someone who had one today moves to their next free day (``delay`` sets the scale).
+    Only rows on ``platforms`` (all when empty), and only ``user_id``'s when given (the
+    terminal chat takes its own user's), so a row is never leased where it cannot be sent."""
     now = now or utcnow()
     free = sa.or_(FollowMessage.lease_until.is_(None), FollowMessage.lease_until < now)
-    ids = s.scalars(
-        sa.select(FollowMessage.id)
-        .where(FollowMessage.state == "due", FollowMessage.due_at <= now, free)
-        .order_by(FollowMessage.due_at, FollowMessage.id)
-        .limit(limit)
-    ).all()
+    query = sa.select(FollowMessage.id).where(
+        FollowMessage.state == "due", FollowMessage.due_at <= now, free
+    )
+    if platforms:
+        query = query.where(FollowMessage.platform.in_(list(platforms)))
+    if user_id:
+        query = query.where(FollowMessage.user_id == user_id)
+    ids = s.scalars(query.order_by(FollowMessage.due_at, FollowMessage.id).limit(limit)).all()
     taken: list[Due] = []
     for message_id in ids:
         won = cast(

@@ -231,6 +231,22 @@ def shared_reflections(s: Session, session_id: str, limit: int = 5) -> list[tupl
     return [(o or "", t) for o, t in rows]
 
 
+def open_checkin(s: Session, platform: str, user_id: str) -> int | None:
+    """The person's latest check-in about a try that went out and is not answered yet (a
+    typed *worked* in the terminal answers it)."""
+    return s.scalar(
+        sa.select(FollowMessage.id)
+        .where(
+            FollowMessage.platform == platform,
+            FollowMessage.user_id == user_id,
+            FollowMessage.kind == "checkin",
+            FollowMessage.state == "sent",
+        )
+        .order_by(FollowMessage.sent_at.desc(), FollowMessage.id.desc())
+        .limit(1)
+    )
+
+
 def title_of(s: Session, try_id: int) -> str:
     tried = s.get(FollowTry, try_id)
     return tried.title if tried is not None else ""

@@ -18,6 +18,7 @@ from insights.library import LibrarySession, library_use
 from insights.overview import overview
 from insights.period import Period
 from insights.privacy import Cell
+from insights.report_adoption import adoption_report, adoption_rows, adoption_text
 from insights.topics import gaps, topics
 
 
@@ -112,6 +113,7 @@ def build_report(
             "would_try": _v(fp.votes["try"]),
             "tried": _v(fp.votes["tried"]),
         },
+        "adoption": adoption_report(s, k),
     }
 
 
@@ -161,6 +163,7 @@ def to_text(report: dict[str, Any]) -> str:
         )
         for st in STATUSES
     ]
+    out += adoption_text(report["adoption"], lambda value: _show(value, k))
     return "\n".join(out) + "\n"
 
 
@@ -189,4 +192,5 @@ def to_csv(report: dict[str, Any]) -> str:
         row("library", x["session_id"], "in_answers", x["in_answers"])
     for st, value in report["ideas"]["by_status_now"].items():
         row("ideas", st, "ideas", value)
+    adoption_rows(report["adoption"], row)
     return buf.getvalue()

@@ -2,7 +2,10 @@
 
 ``expire_question_text`` (the server's daily job) deletes question text older than the
 retention setting: the raw text the bot logged and the scrubbed copy insights kept. Rows stay,
-so counts, topics and trends (aggregates) do not change. ``forget`` deletes one person's
+so counts, topics and trends (aggregates) do not change. Follow-through reflections (the one
+line a teacher wrote after a check-in) older than the same period are deleted too, shared or
+private: both are a teacher's own words; the try and its outcome stay, so "tried by 12
+colleagues — 9 say it worked" does not change. ``forget`` deletes one person's
 questions, votes, pitch drafts and conversation state, and records *that* it did so.
 """
 
@@ -19,6 +22,7 @@ from store import (
     ContentGap,
     ConversationState,
     Feedback,
+    FollowReflection,
     InsightAnswer,
     InsightCluster,
     InsightQuestion,
@@ -54,13 +58,16 @@ def expire_question_text(s: Session, days: int, now: datetime | None = None) -> 
         .where(InsightQuestion.created_at < cutoff, InsightQuestion.text.is_not(None))
         .values(text=None)
     )
-    if cleared:
+    reflections = affected(
+        s.execute(sa.delete(FollowReflection).where(FollowReflection.created_at < cutoff))
+    )
+    if cleared or reflections:
         s.add(
             PrivacyLog(
                 action="retention",
                 requested_by="scheduled job",
                 created_at=utcnow(),
-                detail=f"question text from before {cutoff:%Y-%m-%d} deleted",
+                detail=f"question text and reflections from before {cutoff:%Y-%m-%d} deleted",
             )
         )
     return cleared

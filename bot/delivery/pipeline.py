@@ -44,6 +44,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from bot.delivery.addresses import Address, Courier, Delivered, MessageRef
+from bot.delivery.retry import LAST_REFUSAL
 from bot.delivery.work import Outgoing, Work, load
 from bot.grounded import Grounded, Throttle
 from bot.messages import Incoming, Reply
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GENERIC_FAILURE = "send_failed"  # a courier's error that says no more than that it failed
 LATE_NOTE = "Sorry this is late: the server that first took your message restarted."
 Edit = tuple[Reply, tuple["Citation", ...]]
 
@@ -257,11 +259,18 @@ class Pipeline:
         courier = self._couriers.get(to.platform)
         if courier is None:
             return Delivered(error=f"no_courier_for_{to.platform or 'platform'}")
+        LAST_REFUSAL.set(None)
         try:
-            return await courier.send(to, reply)
+            sent = await courier.send(to, reply)
         except Exception as err:
             log.exception("sending to %s failed", to)
             return Delivered(error=type(err).__name__)
+        refused = LAST_REFUSAL.get()
+        if sent.error == GENERIC_FAILURE and refused is not None and refused.status:
+            # The platform's HTTP status (Teams: 403 bot removed, 404 user gone, 5xx down), so
+            # a caller can tell a person who cannot be reached from a failure worth retrying.
+            return Delivered(error=f"http_{refused.status}")
+        return sent
 
     async def update(
         self, ref: MessageRef, reply: Reply, citations: Sequence[Citation] = ()

@@ -64,3 +64,35 @@ def test_privacy_forget(cli_db: Database, capsys) -> None:
         assert s.query(Question).filter_by(user_id="X000").count() == 0
         assert s.query(Question).count() == 7
         assert s.query(PrivacyLog).one().action == "forget"
+
+
+def test_insights_cli_shows_the_adoption_pages_figures_with_small_groups_hidden(
+    cli_db: Database, capsys
+) -> None:
+    from insights.adoption import adoption
+    from tests.insights.helpers import seed_adoption
+
+    with cli_db.session() as s:
+        exit_id, _ = seed_adoption(s)
+    with cli_db.session() as s:
+        page = adoption(s, 5)
+    assert main(["insights", "--format", "json", "--no-group"]) == 0
+    got = json.loads(capsys.readouterr().out)["adoption"]
+    first = got["practices"][0]
+    assert (first["idea"], first["takers"], first["schools"]) == (exit_id, 8, 2)
+    assert first["verdicts"] == {"adopt": None, "adapt": None, "abandon": 0, "not_yet": None}
+    assert got["spread"] == page.spread.value
+    schools = {r["school"]: r for r in got["schools"]}
+    assert "Maple ES" not in schools  # 3 people: only in "Other schools combined"
+    assert schools["Eastside HS"]["role"] == "designs and adopts"
+    assert schools["Lincoln MS"]["designed"] is None  # hidden, as on the page
+    assert main(["insights", "--format", "text", "--no-group"]) == 0
+    text = capsys.readouterr().out
+    assert "Adoption (ideas in the field" in text and "Eastside HS: 5 / " in text
+    assert "Maple ES:" not in text
+    assert main(["insights", "--format", "csv", "--no-group"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    lincoln = {r["metric"]: r for r in rows
+               if r["section"] == "adoption_schools" and r["item"] == "Lincoln MS"}  # fmt: skip
+    assert (lincoln["designed"]["value"], lincoln["designed"]["suppressed"]) == ("", "1")
+    assert lincoln["tried"]["value"] == "9"

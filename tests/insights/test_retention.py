@@ -79,3 +79,31 @@ def test_forget_deletes_one_persons_records_and_logs_only_that_it_did(db: Databa
         (log,) = s.query(PrivacyLog).all()
         assert (log.action, log.requested_by, log.detail) == ("forget", "cli:admin", "")
         assert "UGONE" not in log.subject and log.subject == Person("UGONE", "slack").subject
+
+
+def test_retention_deletes_old_reflections_shared_or_private_and_keeps_the_tries(
+    db: Database,
+) -> None:
+    from follow import tries
+    from store import FollowReflection, FollowTry
+
+    with db.session() as s:
+        kept = []
+        for user, shared in (("UA", False), ("UB", True), ("UC", False)):
+            started = tries.start_try(s, "slack", user, "exit-tickets", "Exit Tickets", NOW)
+            line = tries.reflect(s, "slack", user, started.try_id, f"{user} liked it")
+            if shared:
+                tries.share(s, "slack", user, line, True)
+            kept.append(line)
+        s.execute(  # UA's and UB's lines are older than the retention period, UC's is not
+            sa.update(FollowReflection)
+            .where(FollowReflection.user_id.in_(["UA", "UB"]))
+            .values(created_at=NOW - timedelta(days=91))
+        )
+    with db.session() as s:
+        expire_question_text(s, 90, now=NOW)
+    with db.session() as s:
+        assert s.scalars(sa.select(FollowReflection.text)).all() == ["UC liked it"]
+        assert s.query(FollowTry).count() == 3  # the tries (and their outcomes) stay
+        (log,) = s.query(PrivacyLog).all()
+        assert log.action == "retention" and "UA" not in log.detail

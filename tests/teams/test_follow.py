@@ -98,7 +98,10 @@ async def test_stop_check_ins_over_teams(start_teams, sqlite_url, tasks):
     assert "Check-ins are off" in said(replies)
 
 
-async def test_a_403_from_teams_stops_that_persons_schedule(start_teams, sqlite_url, tasks):
+@pytest.mark.parametrize("status", [403, 404])
+async def test_a_403_or_404_from_teams_stops_that_persons_schedule(
+    start_teams, sqlite_url, tasks, status
+):
     teams = await start_teams(sqlite_url, with_ideas=True)
     follow = install(teams.components.core, Runner(teams.components.database),
                      FollowConfig(timedelta(seconds=1), "UTC", 3))  # fmt: skip
@@ -106,12 +109,30 @@ async def test_a_403_from_teams_stops_that_persons_schedule(start_teams, sqlite_
     await click(teams, "teacher", button(answer.card, "🙋 I'll try this"), on=answer)
     with teams.components.database.session() as s:  # due now
         s.execute(sa.update(FollowMessage).values(due_at=utcnow()))
-    teams.connector.refuse(403)  # the bot was removed from the user's chat
+    teams.connector.refuse(status)  # the bot was removed from the user's chat / user gone
     assert await follow.scheduler.run_once() == 0
     with teams.components.database.session() as s:
         person = s.get(FollowPerson, ("teams", "aad-teacher"))
         assert (person.stopped, person.stopped_reason) == (True, "gone")
         assert s.scalars(sa.select(FollowMessage.state)).all() == ["stopped"]
+
+
+async def test_another_teams_refusal_keeps_the_check_in_due_with_its_status(
+    start_teams, sqlite_url, tasks
+):
+    teams = await start_teams(sqlite_url, with_ideas=True)
+    follow = install(teams.components.core, Runner(teams.components.database),
+                     FollowConfig(timedelta(seconds=1), "UTC", 3))  # fmt: skip
+    (answer,) = await _ask(teams, "teacher", "how do I run exit tickets?")
+    await click(teams, "teacher", button(answer.card, "🙋 I'll try this"), on=answer)
+    with teams.components.database.session() as s:
+        s.execute(sa.update(FollowMessage).values(due_at=utcnow()))
+    teams.connector.refuse(400)  # not retried by the client, not "gone"
+    assert await follow.scheduler.run_once() == 0
+    with teams.components.database.session() as s:
+        assert not s.get(FollowPerson, ("teams", "aad-teacher")).stopped
+        row = s.scalars(sa.select(FollowMessage)).one()
+        assert (row.state, row.error, row.attempts) == ("due", "http_400", 1)
 
 
 async def test_follow_notice_pilot_verdict_on_the_review_card(start_teams, db_url, tasks):
