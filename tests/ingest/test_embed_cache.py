@@ -95,8 +95,10 @@ def test_lru_bound_drops_the_least_recently_used(tmp_path: Path) -> None:
     cache.put(["a", "b", "c"], _vectors(3), {})
     cache.put(["a"], _vectors(1), {})  # used again: "b" and "c" are now the oldest
     cache.put(["d"], _vectors(1), {})
-    assert len(cache) == 3 and cache.get(["a", "b", "c", "d"]).keys in (["a", "c", "d"],
-                                                                        ["a", "b", "d"])
+    assert len(cache) == 3 and cache.get(["a", "b", "c", "d"]).keys in (
+        ["a", "c", "d"],
+        ["a", "b", "d"],
+    )
     cache.put(["e", "f"], _vectors(2), {})
     assert cache.get(["a", "b", "c", "d", "e", "f"]).keys == ["d", "e", "f"]
 
