@@ -112,10 +112,24 @@ class EmbeddingCache:
         One transaction: every key is marked used by this write (a new generation); only the
         vectors the file lacks are inserted (``written`` counts them).
         """
+        self._write(list(keys), range(len(keys)), vectors, tokens)
+
+    def keep(self, hashes: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
+        """Remember a build's vectors (``vectors[i]`` embeds the text of ``hashes[i]``)."""
+        unique = dict(zip(hashes, range(len(hashes)), strict=True))
+        self._write(list(unique), list(unique.values()), vectors, tokens)
+
+    def _write(
+        self,
+        keys: list[str],
+        rows_of: Sequence[int],
+        vectors: np.ndarray,
+        tokens: Mapping[str, int],
+    ) -> None:
+        """``put``, where ``keys[i]``'s vector is ``vectors[rows_of[i]]`` (no copy of the rest)."""
         self.written = 0
         if not keys:
             return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -135,8 +149,13 @@ class EmbeddingCache:
                 }
                 width = int(vectors.shape[1])
                 rows = [
-                    (key, width, int(tokens.get(key, 0)), vectors[i].tobytes())
-                    for i, key in enumerate(keys)
+                    (
+                        key,
+                        width,
+                        int(tokens.get(key, 0)),
+                        np.asarray(vectors[row], np.float32).tobytes(),
+                    )
+                    for key, row in zip(keys, rows_of, strict=True)
                     if key in lacking
                 ]
                 db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?, ?)", rows)
@@ -145,11 +164,6 @@ class EmbeddingCache:
             self.written = len(lacking)
         except (OSError, sqlite3.Error) as err:
             self._set_aside(err)
-
-    def keep(self, hashes: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
-        """Remember a build's vectors (``vectors[i]`` embeds the text of ``hashes[i]``)."""
-        unique = dict(zip(hashes, range(len(hashes)), strict=True))
-        self.put(list(unique), vectors[list(unique.values())], tokens)
 
     def __len__(self) -> int:
         if not self.path.is_file():

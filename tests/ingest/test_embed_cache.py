@@ -110,13 +110,13 @@ def test_a_one_file_change_writes_only_that_files_vectors(
     index = tmp_path / "index"
     first = build_index(library, index, FakeEmbedder())
     written: list[int] = []
-    put = EmbeddingCache.put
+    keep = EmbeddingCache.keep
 
-    def counting_put(self: EmbeddingCache, *args: object, **kwargs: object) -> None:
-        put(self, *args, **kwargs)  # type: ignore[arg-type]
+    def counting_keep(self: EmbeddingCache, *args: object, **kwargs: object) -> None:
+        keep(self, *args, **kwargs)  # type: ignore[arg-type]
         written.append(self.written)
 
-    monkeypatch.setattr(EmbeddingCache, "put", counting_put)
+    monkeypatch.setattr(EmbeddingCache, "keep", counting_keep)
     write_vtt(library / "exit-tickets/recording.vtt", talk("exit tickets and wait time", 40))
     summary = build_index(library, index, FakeEmbedder())
     assert summary.changed == ["exit-tickets/recording.vtt"]
