@@ -133,6 +133,7 @@ class EmbeddingCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")  # the schema changes too: all in one transaction
                 generation = self._prepare(db)
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (key TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM touched")

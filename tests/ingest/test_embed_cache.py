@@ -123,3 +123,19 @@ def test_a_one_file_change_writes_only_that_files_vectors(
     assert 0 < summary.embedded < first.chunks
     assert written == [summary.embedded]  # one write, the new vectors only
     assert len(EmbeddingCache(index)) == first.chunks + summary.embedded
+
+
+def test_a_failed_write_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = EmbeddingCache(tmp_path, "m")
+    cache.put(["a"], _vectors(1), {})
+
+    def broken(self: EmbeddingCache, db: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(EmbeddingCache, "_prune", broken)
+    other = EmbeddingCache(tmp_path, "another model")
+    other.put(["b"], _vectors(1), {})  # would empty the file and insert "b": all rolled back
+    assert other.written == 0 and other.get(["b"]).keys == []
+    assert cache.get(["a", "b"]).keys == ["a"] and len(cache) == 1
