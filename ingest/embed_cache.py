@@ -7,17 +7,23 @@ file beside the index versions::
 
     <data_dir>/index/cache/embeddings.sqlite
 
-Writes are one transaction per build (all or nothing). It is bounded: beyond ``max_entries`` the
-least recently used vectors are dropped. A cache that cannot be read is set aside and started
-afresh: it only ever saves time, so it never fails a build.
+The file belongs to one model, named by its fingerprint (name, dimension, fingerprint of the
+weights folder: ``model_identity``), kept in a ``meta`` table: new weights under the same name
+find no hits, and their first write empties the file (its vectors are the old weights').
+
+Writes are one transaction per build (all or nothing) and only insert the vectors the file lacks;
+the rest are only marked used by this build (a generation number in a small ``recency`` table,
+so the vectors' rows are not rewritten). It is bounded: beyond ``max_entries`` the least recently
+used vectors are dropped. A cache that cannot be read is set aside and started afresh: it only
+ever saves time, so it never fails a build.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +32,26 @@ import numpy as np
 
 from ingest.results import Progress
 from ingest.vectors import Embedded, Reusable, embed_batches
-from retrieval.embedder import Embedder
+from retrieval.embedder import Embedder, fingerprint_of
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = "cache"
 CACHE_FILE = "embeddings.sqlite"
 MAX_ENTRIES = 200_000  # ~300 MB of 384-dim vectors; far beyond any district's library
+LAYOUT = "2"  # 1: one table, a timestamp per vector (no model recorded: emptied on first write)
 _SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS vectors ("
-    " key TEXT PRIMARY KEY, dim INTEGER NOT NULL, tokens INTEGER NOT NULL,"
-    " vector BLOB NOT NULL, used REAL NOT NULL)"
+    " key TEXT PRIMARY KEY, dim INTEGER NOT NULL, tokens INTEGER NOT NULL, vector BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS recency (key TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID",
 )
 _BATCH = 500  # keys per SELECT (SQLite's variable limit is 999 on old builds)
+
+
+def model_identity(embedder: Embedder) -> str:
+    """The model a cache file belongs to: name, dimension and weights fingerprint, as text."""
+    return json.dumps(fingerprint_of(embedder), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -51,22 +64,26 @@ class Hits:
 
 
 class EmbeddingCache:
-    """The file-backed cache of one index directory."""
+    """The file-backed cache of one index directory, for one model (``model_identity``)."""
 
-    def __init__(self, index_dir: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, index_dir: Path, model: str = "", *, max_entries: int = MAX_ENTRIES) -> None:
         self.path = Path(index_dir) / CACHE_DIR / CACHE_FILE
+        self.model = model
         self.max_entries = max(1, int(max_entries))
+        self.written = 0  # vectors the last ``put`` inserted (the others were already there)
 
     def get(self, keys: Sequence[str], dim: int | None = None) -> Hits:
         """The cached vectors among ``keys``, in the order of ``keys``, all of one width.
 
-        ``dim``: the width wanted; None = whatever the first hit has (the key names the model,
+        ``dim``: the width wanted; None = whatever the first hit has (the file names the model,
         so the width is the model's: no need to load it just to ask).
         """
         found: dict[str, tuple[np.ndarray, int]] = {}
         if keys and self.path.is_file():
             try:
                 with self._connect() as db:
+                    if self._meta(db) != (LAYOUT, self.model):  # another model's (or old) file
+                        return Hits([], None, [])
                     for start in range(0, len(keys), _BATCH):
                         part = list(keys[start : start + _BATCH])
                         marks = ",".join("?" * len(part))
@@ -90,38 +107,64 @@ class EmbeddingCache:
         return Hits(order, vectors, [found[k][1] for k in order])
 
     def put(self, keys: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
-        """Remember ``vectors[i]`` under ``keys[i]`` and mark them used now; then prune."""
-        if not keys:
-            return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        now = time.time()
-        rows = [
-            (key, int(vectors.shape[1]), int(tokens.get(key, 0)), vectors[i].tobytes(), now)
-            for i, key in enumerate(keys)
-        ]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute(_SCHEMA)
-                db.executemany(
-                    "INSERT INTO vectors (key, dim, tokens, vector, used) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET used = excluded.used",
-                    rows,
-                )
-                (count,) = db.execute("SELECT COUNT(*) FROM vectors").fetchone()
-                if count > self.max_entries:
-                    db.execute(
-                        "DELETE FROM vectors WHERE key IN (SELECT key FROM vectors "
-                        "ORDER BY used ASC LIMIT ?)",
-                        (count - self.max_entries,),
-                    )
-        except (OSError, sqlite3.Error) as err:
-            self._set_aside(err)
+        """Remember ``vectors[i]`` under ``keys[i]`` and mark them used now; then prune.
+
+        One transaction: every key is marked used by this write (a new generation); only the
+        vectors the file lacks are inserted (``written`` counts them).
+        """
+        self._write(list(keys), range(len(keys)), vectors, tokens)
 
     def keep(self, hashes: Sequence[str], vectors: np.ndarray, tokens: Mapping[str, int]) -> None:
         """Remember a build's vectors (``vectors[i]`` embeds the text of ``hashes[i]``)."""
         unique = dict(zip(hashes, range(len(hashes)), strict=True))
-        self.put(list(unique), vectors[list(unique.values())], tokens)
+        self._write(list(unique), list(unique.values()), vectors, tokens)
+
+    def _write(
+        self,
+        keys: list[str],
+        rows_of: Sequence[int],
+        vectors: np.ndarray,
+        tokens: Mapping[str, int],
+    ) -> None:
+        """``put``, where ``keys[i]``'s vector is ``vectors[rows_of[i]]`` (no copy of the rest)."""
+        self.written = 0
+        if not keys:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")  # the schema changes too: all in one transaction
+                generation = self._prepare(db)
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (key TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM touched")
+                db.executemany("INSERT OR IGNORE INTO touched VALUES (?)", ((k,) for k in keys))
+                db.execute(
+                    "INSERT OR REPLACE INTO recency (key, used) SELECT key, ? FROM touched",
+                    (generation,),
+                )
+                lacking = {
+                    row[0]
+                    for row in db.execute(
+                        "SELECT key FROM touched WHERE key NOT IN (SELECT key FROM vectors)"
+                    )
+                }
+                width = int(vectors.shape[1])
+                rows = [
+                    (
+                        key,
+                        width,
+                        int(tokens.get(key, 0)),
+                        np.asarray(vectors[row], np.float32).tobytes(),
+                    )
+                    for key, row in zip(keys, rows_of, strict=True)
+                    if key in lacking
+                ]
+                db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?, ?)", rows)
+                self._prune(db)
+                db.execute("DELETE FROM touched")
+            self.written = len(lacking)
+        except (OSError, sqlite3.Error) as err:
+            self._set_aside(err)
 
     def __len__(self) -> int:
         if not self.path.is_file():
@@ -131,6 +174,44 @@ class EmbeddingCache:
                 return int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
         except sqlite3.Error:
             return 0
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection) -> tuple[str, str] | None:
+        """(layout, model) the file records; None for a file of the first layout (no meta)."""
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            return None
+        meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+        return str(meta.get("layout", "")), str(meta.get("model", ""))
+
+    def _prepare(self, db: sqlite3.Connection) -> int:
+        """Make the file this model's, of this layout (emptied if not); the next generation."""
+        if self._meta(db) != (LAYOUT, self.model):
+            if self.path.stat().st_size > 0:
+                log.info("the embedding cache %s was another model's: emptied", self.path)
+            for table in ("meta", "vectors", "recency"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 (a fixed name)
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("layout", LAYOUT), ("model", self.model), ("generation", "0")],
+            )
+        (value,) = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+        generation = int(value) + 1
+        db.execute("UPDATE meta SET value = ? WHERE name = 'generation'", (str(generation),))
+        return generation
+
+    def _prune(self, db: sqlite3.Connection) -> None:
+        """Drop the least recently used vectors beyond ``max_entries``."""
+        (count,) = db.execute("SELECT COUNT(*) FROM vectors").fetchone()
+        if count <= self.max_entries:
+            return
+        victims = db.execute(
+            "SELECT key FROM recency ORDER BY used ASC LIMIT ?", (count - self.max_entries,)
+        ).fetchall()
+        db.executemany("DELETE FROM vectors WHERE key = ?", victims)
+        db.executemany("DELETE FROM recency WHERE key = ?", victims)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

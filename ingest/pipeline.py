@@ -23,7 +23,7 @@ import numpy as np
 from ingest.catalog import Catalog, FileHints, check_front_matter, load_catalog, resolve_sessions
 from ingest.changes import FileState, by_source, classify
 from ingest.chunking import ChunkSizes, chunk_file
-from ingest.embed_cache import EmbeddingCache, embed_new
+from ingest.embed_cache import EmbeddingCache, embed_new, model_identity
 from ingest.flagging import flag_chunks, flagged_report, flags_info, needs_rescan
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 from ingest.lock import build_lock
@@ -119,7 +119,7 @@ class _Build:
         self.full, self.batch_size, self.sizes = full, max(1, batch_size), sizes
         self.warnings: list[str] = []
         self.replace, self.keep = False, KEEP_VERSIONS
-        self.cache = EmbeddingCache(root.path)
+        self.cache = EmbeddingCache(root.path, model_identity(embedder))
 
     @property
     def key(self) -> str:
@@ -237,9 +237,8 @@ class _Build:
         try:
             check_model(previous.info, self.embedder)
         except IndexError_:  # its vectors are another model's: nothing of it is reused
+            # (the cache names its model's fingerprint too: another model's vectors are not hits)
             self.warnings.append("The live index was built with another embedding model; rebuilt.")
-            if previous.info.get("model") == self.embedder.name:  # same name, other weights:
-                self.cache.path.unlink(missing_ok=True)  # the cache's vectors are stale too
             return None
         return previous
 
