@@ -11,6 +11,7 @@ import re
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -110,6 +111,31 @@ def run_child(
             stdout=out.read(),
             stderr=err.read(),
         )
+
+
+def spawn_worker(
+    script: str, kind: str, result: Path, *extra: str, cwd: Path, timeout: float
+) -> dict[str, Any]:
+    """Run ``script --worker kind`` in a fresh process: its JSON result plus its wall time, peak
+    RSS and CPU seconds (the speed benchmarks' workers)."""
+    cmd = [sys.executable, script, "--worker", kind, "--result", str(result), *extra]
+    run = run_child(cmd, cwd=cwd, timeout=timeout)
+    if run.returncode != 0:
+        raise SystemExit(f"{kind} worker failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    out = json.loads(result.read_text(encoding="utf-8"))
+    out["process"] = {"wall_s": round(run.wall_s, 2), "peak_rss_mb": round(run.peak_rss_mb),
+                      "cpu_s": round(run.cpu_s, 1)}
+    return out
+
+
+def finish(res: dict[str, Any], text: str, out: Path, started: float) -> int:
+    """Close a benchmark run: the load at the end, the total time, the report and its JSON."""
+    res["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
+    res["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(text)
+    print(f"\n({res['bench_seconds']} s in all; JSON in {out})")
+    write_json(out, res)
+    return 0
 
 
 def load_queries(path: Path) -> list[tuple[str, bool]]:

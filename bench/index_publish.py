@@ -40,17 +40,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _common import (  # noqa: E402
+    finish,
     load_queries,
     machine,
     peak_rss_mb,
     rss_mb,
-    run_child,
+    spawn_worker,
     summary,
     synthetic_library,
     table,
     topic_texts,
     vocabulary,
-    write_json,
 )
 
 LIBRARY = ROOT / "examples" / "library"
@@ -227,13 +227,7 @@ def worker_e2e(work: Path, files: int, runs: int) -> dict[str, Any]:
 
 def _spawn(kind: str, work: Path, *extra: str) -> dict[str, Any]:
     result = work / f"{kind}-{time.monotonic_ns()}.json"
-    cmd = [sys.executable, __file__, "--worker", kind, "--result", str(result), *extra]
-    run = run_child(cmd, cwd=ROOT, timeout=3600)
-    if run.returncode != 0:
-        raise SystemExit(f"{kind} worker failed ({run.returncode}):\n{run.stderr[-3000:]}")
-    out = json.loads(result.read_text(encoding="utf-8"))
-    out["process"] = {"wall_s": round(run.wall_s, 2), "peak_rss_mb": round(run.peak_rss_mb)}
-    return out
+    return spawn_worker(__file__, kind, result, *extra, cwd=ROOT, timeout=3600)
 
 
 def report(res: dict[str, Any]) -> str:
@@ -313,12 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
-    res["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
-    res["bench_seconds"] = round(time.perf_counter() - started, 1)
-    print(report(res))
-    print(f"\n({res['bench_seconds']} s in all; JSON in {args.out})")
-    write_json(args.out, res)
-    return 0
+    return finish(res, report(res), args.out, started)
 
 
 if __name__ == "__main__":

@@ -37,19 +37,20 @@ sys.path.insert(0, str(ROOT))
 
 from _common import (  # noqa: E402
     cosine_profile,
+    finish,
     load_queries,
     machine,
     peak_rss_mb,
     recall_vs_exact,
     rss_mb,
     run_child,
+    spawn_worker,
     summary,
     synthetic_library,
     table,
     time_index_builds,
     topic_texts,
     vocabulary,
-    write_json,
 )
 
 LIBRARY = ROOT / "examples" / "library"
@@ -308,15 +309,8 @@ def _worker_main(args: argparse.Namespace) -> int:
 
 def _spawn(kind: str, tag: str, work: Path, *extra: str) -> dict[str, Any]:
     """Run one worker in a fresh process; its result plus the wall time and peak RSS seen."""
-    result = work / f"{kind}-{tag}.json"
-    cmd = [sys.executable, __file__, "--worker", kind, "--result", str(result), *extra]
-    run = run_child(cmd, cwd=ROOT, timeout=1800)
-    if run.returncode != 0:
-        raise SystemExit(f"{kind} worker failed ({run.returncode}):\n{run.stderr[-3000:]}")
-    out = json.loads(result.read_text(encoding="utf-8"))
-    out["process"] = {"wall_s": round(run.wall_s, 2), "peak_rss_mb": round(run.peak_rss_mb),
-                      "cpu_s": round(run.cpu_s, 1)}
-    return out
+    return spawn_worker(__file__, kind, work / f"{kind}-{tag}.json", *extra, cwd=ROOT,
+                        timeout=1800)
 
 
 # --- cold start ----------------------------------------------------------------------------
@@ -488,12 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
-    res["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
-    res["bench_seconds"] = round(time.perf_counter() - started, 1)
-    print(report(res))
-    print(f"\n({res['bench_seconds']} s in all; JSON in {args.out})")
-    write_json(args.out, res)
-    return 0
+    return finish(res, report(res), args.out, started)
 
 
 if __name__ == "__main__":
