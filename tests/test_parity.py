@@ -47,28 +47,11 @@ def _roles(text: str) -> str:
 
 
 async def _over_slack(start_server, url: str, fake, script: Script) -> list[str]:  # noqa: F811
-    staffroom = await start_server(url, with_ideas=True)
-    said = []
-    for step in script:
-        age_drafts(staffroom.components.database, step.idle)
-        calls = await dm(staffroom, fake, SLACK_IDS[step.user], step.text)
-        said.append("\n".join(html.unescape(c.params.get("text", "")) for c in calls))
-    return said
+    return await _over_slack_on(await start_server(url, with_ideas=True), fake, script)
 
 
 async def _over_teams(start_teams, url: str, connector, script: Script) -> list[str]:  # noqa: F811
-    teams = await start_teams(url, with_ideas=True)
-    said = []
-    for step in script:
-        age_drafts(teams.components.database, step.idle)
-        sender, chat = TEAMS[step.user]
-        before = len(in_conversation(connector, chat))
-        sent = await teams.post(personal_message(connector.url, step.text, sender, chat))
-        assert sent.status == 200
-        await teams.front.settle()
-        calls = in_conversation(connector, chat)[before:]
-        said.append("\n".join(str(c.body.get("summary") or "") for c in calls))
-    return said
+    return await _over_teams_on(await start_teams(url, with_ideas=True), connector, script)
 
 
 def _state(url: str) -> dict[str, list]:
@@ -185,6 +168,7 @@ async def test_follow_through_says_the_same_on_slack_and_teams(
 async def _over_slack_on(staffroom, fake, script: Script) -> list[str]:
     said = []
     for step in script:
+        age_drafts(staffroom.components.database, step.idle)
         calls = await dm(staffroom, fake, SLACK_IDS[step.user], step.text)
         said.append("\n".join(html.unescape(c.params.get("text", "")) for c in calls))
     return said
@@ -193,6 +177,7 @@ async def _over_slack_on(staffroom, fake, script: Script) -> list[str]:
 async def _over_teams_on(teams, connector, script: Script) -> list[str]:  # noqa: F811
     said = []
     for step in script:
+        age_drafts(teams.components.database, step.idle)
         sender, chat = TEAMS[step.user]
         before = len(in_conversation(connector, chat))
         sent = await teams.post(personal_message(connector.url, step.text, sender, chat))
