@@ -119,13 +119,18 @@ class ConversationSearch:
         verdict = self.judge.assess(
             response, hints=plan.prefer, topic_best=plan.context.best if more else None
         )
-        shown = [r.session.session_id for r in verdict.shown]  # weak answers count as shown
-        if more:
-            context = plan.remember(shown)
-        else:
-            answered = verdict.kind == "answer"
-            best = verdict.shown[0].score if answered else 0.0
-            context = plan.remember(shown, answered=answered, best=best)
+        context = remember(plan, verdict)
         if verdict.kind == "off_topic" and plan.kind == "new" and previous is not None:
             context = previous  # small talk in a thread does not end its topic
         return TurnResult(plan, response, verdict, context)
+
+
+def remember(plan: TurnPlan, verdict: Verdict) -> Context:
+    """What the conversation keeps after a turn: the sessions shown (weak answers count as
+    shown) and, unless it was "another one" on an answered topic, whether and how well it was
+    answered."""
+    shown = [r.session.session_id for r in verdict.shown]
+    if plan.kind == "more" and plan.context.answered:
+        return plan.remember(shown)
+    answered = verdict.kind == "answer"
+    return plan.remember(shown, answered=answered, best=verdict.shown[0].score if answered else 0.0)

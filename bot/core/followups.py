@@ -100,7 +100,7 @@ class RuleTurns:
     def turn(
         self, text: str, context: Context | None, *, filters: Filters | None = None
     ) -> TurnResult:
-        from retrieval.conversation import TurnResult
+        from retrieval.conversation import TurnResult, remember
 
         plan = plan_turn(text, context)
         response = self._search(plan.query, k=self.top + len(plan.exclude), filters=filters)
@@ -113,11 +113,4 @@ class RuleTurns:
             verdict = Verdict("answer", shown, notes, 0.0, 0.0)
         else:
             verdict = Verdict("exhausted" if more else "gap", (), (), 0.0, 0.0)
-        ids = [r.session.session_id for r in verdict.shown]
-        if more:
-            remembered = plan.remember(ids)
-        else:
-            answered = verdict.kind == "answer"
-            best = verdict.shown[0].score if answered else 0.0
-            remembered = plan.remember(ids, answered=answered, best=best)
-        return TurnResult(plan, response, verdict, remembered)
+        return TurnResult(plan, response, verdict, remember(plan, verdict))
